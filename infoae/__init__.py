@@ -1,0 +1,18 @@
+"""infoae: train an Info-autoencoder on digit datasets and measure style/content disentanglement.
+
+    infoae train --config configs/quickstart.toml     # train, evaluate, draw the swap grid
+    run = infoae.load_run("outputs/RUN")              # Python API on a trained run
+    run.swap(style_images, labels)
+"""
+
+__version__ = "0.1.0"
+
+
+def load_run(run_dir, weights=None):
+    """Load a trained run directory; see infoae.run.Run for its methods."""
+    from infoae.run import load_run as _load_run
+
+    return _load_run(run_dir, weights)
+
+
+__all__ = ["load_run", "__version__"]

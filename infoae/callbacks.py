@@ -1,0 +1,100 @@
+"""Keras callbacks for training runs: checkpoints, divergence stop, disentanglement monitor."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from infoae.run import CHECKPOINT_DIR, LATEST_FILE, write_json
+
+
+from infoae.errors import TrainingDiverged
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves weights and optimizer state after every epoch, atomically.
+
+    The weights go to a temporary file that is renamed into place, then ``latest.json`` is
+    rewritten (also atomically) to point at it, so a kill at any moment leaves the previous
+    checkpoint readable. Older checkpoints are kept (``keep`` newest) for inspection.
+    """
+
+    def __init__(self, run_dir: str | Path, keep: int = 3):
+        super().__init__()
+        self.directory = Path(run_dir) / CHECKPOINT_DIR
+        self.keep = keep
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = f"epoch-{epoch + 1:03d}.weights.h5"
+        temporary = self.directory / f"{name}.tmp.weights.h5"
+        self.model.save_weights(temporary)
+        os.replace(temporary, self.directory / name)
+        write_json(self.directory / LATEST_FILE, {"epoch": epoch + 1, "file": name})
+        for old in sorted(self.directory.glob("epoch-*.weights.h5"))[:-self.keep]:
+            old.unlink()
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Raises TrainingDiverged naming the loss and the step when a loss is NaN or infinite."""
+
+    def __init__(self):
+        super().__init__()
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                raise TrainingDiverged(
+                    f"loss '{name}' became {value} at epoch {self.epoch + 1}, step {batch + 1}. "
+                    "Training stopped; the last good checkpoint is kept. Lower "
+                    "train.learning_rate or the loss weights and resume or start again.")
+
+
+class DisentanglementMonitor(keras.callbacks.Callback):
+    """Adds validation diagnostics to the epoch logs (and so to the CSV and TensorBoard logs).
+
+    - ``mon_code_std``: mean per-dimension standard deviation of the style code;
+    - ``mon_leak_mlp``: accuracy of a fresh MLP probe (fitted on half of the images' codes,
+      scored on the other half) predicting the digit from the style code;
+    - ``mon_swap_acc``: how often the content head (trained on real images only) recognises
+      label j in generate(style_i, j) for all ten j;
+    - ``mon_recon_mse``: reconstruction error with the true labels.
+    The in-training adversary's loss is not a leakage measure; these are.
+    """
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, seed: int = 0):
+        super().__init__()
+        self.images, self.labels, self.seed = images, labels, seed
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is None or len(self.labels) < 40:
+            return
+        logs.update(monitor_metrics(self.model, self.images, self.labels, self.seed))
+
+
+def monitor_metrics(model, images, labels, seed=0) -> dict[str, float]:
+    from keras import ops
+
+    from infoae.metrics import probe_accuracy
+
+    codes = ops.convert_to_numpy(model.encode_style(images))
+    half = len(labels) // 2
+    leak = probe_accuracy(codes[:half], labels[:half], codes[half:], labels[half:], "mlp", seed)
+    subset = codes[:500]
+    hits = 0
+    for label in range(10):
+        generated = model.generate(subset, np.full(len(subset), label))
+        hits += int(np.sum(ops.convert_to_numpy(ops.argmax(model.content_head(generated), -1))
+                           == label))
+    recon = ops.convert_to_numpy(model.generate(model.encode_style(images, labels), labels))
+    return {"mon_code_std": float(codes.std(axis=0).mean()), "mon_leak_mlp": leak,
+            "mon_swap_acc": hits / (10 * len(subset)),
+            "mon_recon_mse": float(np.mean((recon - images) ** 2))}

@@ -1,0 +1,122 @@
+"""The `infoae` command: train, swap, evaluate.
+
+    infoae train --config configs/mnist.toml [--data-dir DIR] [--run-dir DIR]
+                 [--set key=value ...] [--resume] [--overwrite]
+    infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
+    infoae evaluate RUN_DIR [--data-dir DIR]
+
+Errors in the input (config, data, run directory, images) print one line and exit with 2;
+--debug shows the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="infoae", description="Train and inspect an "
+                                     "Info-autoencoder that separates style from content.")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+
+    train = verbs.add_parser("train", help="train a model, then evaluate it and draw a swap grid")
+    train.add_argument("--config", help="TOML config file (configs/mnist.toml, ...)")
+    train.add_argument("--data-dir", default="", help="local data files instead of tfds")
+    train.add_argument("--run-dir", help="run directory (default outputs/<config>-<time>)")
+    train.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a config key, e.g. train.epochs=3")
+    train.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    train.add_argument("--overwrite", action="store_true", help="replace an existing run")
+    train.add_argument("--no-evaluate", action="store_true", help="train only")
+
+    swap = verbs.add_parser("swap", help="draw the style/content swap grid of a run")
+    swap.add_argument("run_dir")
+    swap.add_argument("--out", help="PNG path (default RUN_DIR/figures/swap_grid.png)")
+    swap.add_argument("--rows", type=int, default=10, help="style sources (rows)")
+    swap.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+
+    evaluate = verbs.add_parser("evaluate", help="compute metrics; writes RUN_DIR/metrics.json")
+    evaluate.add_argument("run_dir")
+    evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+    return parser
+
+
+def _train(args) -> None:
+    from infoae.config import load_config
+    from infoae.errors import InfoaeError
+    from infoae.train import resume_config, train_and_evaluate
+
+    if args.resume:
+        if not args.run_dir:
+            raise InfoaeError("--resume needs --run-dir: the run directory to continue.")
+        config = resume_config(args.run_dir, args.data_dir, args.overrides)
+    else:
+        config = load_config(args.config, args.overrides)
+        if args.data_dir:
+            config.data.dir = args.data_dir
+    run_dir = args.run_dir or _default_run_dir(args.config)
+    train_and_evaluate(config, run_dir, resume=args.resume, overwrite=args.overwrite,
+                       evaluate=not args.no_evaluate)
+
+
+def _default_run_dir(config_path) -> str:
+    stem = Path(config_path).stem if config_path else "run"
+    return str(Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
+
+
+def _load(run_dir, data_dir):
+    from infoae.data import load_data
+    from infoae.run import load_run
+
+    run = load_run(run_dir)
+    if data_dir is not None:
+        run.config.data.dir = data_dir
+    return run, load_data(run.config.data, run.config.train.seed)
+
+
+def _swap(args) -> None:
+    from infoae.errors import InfoaeError
+    from infoae.figures import write_swap_grid
+
+    if args.rows < 1:
+        raise InfoaeError("--rows must be at least 1")
+    run, data = _load(args.run_dir, args.data_dir)
+    print(f"Swap grid written to {write_swap_grid(run, data, args.out, args.rows)}")
+
+
+def _evaluate(args) -> None:
+    from infoae.evaluate import METRICS_FILE, evaluate_run, format_metrics
+
+    run, data = _load(args.run_dir, args.data_dir)
+    report = evaluate_run(args.run_dir, run=run, data=data)
+    print(format_metrics(report))
+    print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    from infoae.errors import InfoaeError
+
+    try:
+        {"train": _train, "swap": _swap, "evaluate": _evaluate}[args.verb](args)
+    except (InfoaeError, FileNotFoundError, PermissionError) as error:
+        if args.debug:
+            raise
+        print(f"infoae {args.verb}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"infoae {args.verb}: interrupted; resume a training run with "
+              "`infoae train --resume --run-dir RUN_DIR`.", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

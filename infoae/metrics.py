@@ -1,0 +1,46 @@
+"""Metric cores on plain arrays (definitions in shared/design/METRICS.md)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str = "mlp",
+                   seed: int = 0) -> float:
+    """Test accuracy of a probe fitted on standardised train codes to predict the label.
+
+    kind "linear": multinomial logistic regression; kind "mlp": two hidden layers of 256 ReLU
+    units, Adam, early stopping on a 10% hold-out of the train codes.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    if kind == "linear":
+        probe = LogisticRegression(max_iter=2000, random_state=seed)
+    elif kind == "mlp":
+        probe = MLPClassifier((256, 256), max_iter=300, early_stopping=True,
+                              n_iter_no_change=15, random_state=seed)
+    else:
+        raise ValueError(f"probe kind must be 'linear' or 'mlp', got {kind!r}")
+    model = make_pipeline(StandardScaler(), probe).fit(train_codes, train_labels)
+    return float(model.score(test_codes, test_labels))
+
+
+def psnr(reference, reconstruction) -> np.ndarray:
+    """Per-image peak signal-to-noise ratio in dB for pixels in [0, 1]."""
+    axes = tuple(range(1, np.ndim(reference)))
+    mse = np.mean((np.asarray(reference) - np.asarray(reconstruction)) ** 2, axis=axes)
+    return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
+
+
+def style_consistency(source_codes, swapped_codes, seed: int = 0) -> float:
+    """Mean squared distance between source and re-encoded swap codes, divided by the mean
+    squared distance between codes of random pairs (0 = style kept exactly, ~1 = lost)."""
+    source_codes = np.asarray(source_codes)
+    rng = np.random.default_rng(seed)
+    partners = rng.permutation(len(source_codes))
+    random_pairs = np.mean(np.sum((source_codes - source_codes[partners]) ** 2, axis=1))
+    kept = np.mean(np.sum((np.asarray(swapped_codes) - source_codes) ** 2, axis=1))
+    return float(kept / max(random_pairs, 1e-12))

@@ -1,0 +1,341 @@
+"""The Info-autoencoder: style encoder, content head, adversary, generator.
+
+- Style encoder (network A): two 5x5 and one 3x3 stride-2 convolutions with ReLU, Flatten,
+  a dense layer, and the dense style code (with a log-variance beside it when the code is
+  variational).
+- Content head: a classifier of its own that predicts the digit from the image.
+- Adversary (network B): gradient-reversal layer, then two dense layers that predict the
+  digit from the style code; the reversed gradient removes class information from the code.
+- Generator: [style code, one-hot label] -> dense 4x4 map -> three stride-2 transposed
+  convolutions (128, 64, 32 channels), each with batch normalisation and ReLU -> a 3x3
+  convolution with sigmoid to the image channels (cropped to 28x28 for MNIST). Batch
+  normalisation is our addition: without it Adam drives the sigmoid output to 0 within ten
+  steps and the MSE gradient through the saturated sigmoid never brings it back.
+
+The training step (``InfoAutoencoder.train_step``) combines the losses, ramps the reversal
+strength, gives the adversary extra updates of its own, and keeps every loss a per-replica
+average of the global batch so that ``tf.distribute`` sums gradients correctly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from infoae.config import Config
+
+NUM_CLASSES = 10
+
+
+@keras.saving.register_keras_serializable(package="infoae")
+class GradientReversal(layers.Layer):
+    """Identity on the forward pass; multiplies the gradient by -lambda on the backward pass.
+
+    ``strength`` is a non-trainable weight, so a schedule can change it during training
+    (Ganin and Lempitsky's "flip gradient" layer).
+    """
+
+    def __init__(self, strength: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.initial_strength = float(strength)
+        self.strength = self.add_weight(
+            shape=(), initializer=keras.initializers.Constant(self.initial_strength),
+            trainable=False, name="strength")
+
+    def call(self, inputs):
+        strength = ops.convert_to_tensor(self.strength)
+
+        @ops.custom_gradient
+        def flip(x):
+            def grad(*args, upstream=None):
+                if upstream is None:
+                    (upstream,) = args
+                return ops.negative(ops.multiply(upstream, ops.cast(strength, upstream.dtype)))
+            return ops.multiply(x, ops.cast(1.0, x.dtype)), grad
+
+        return flip(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "strength": self.initial_strength}
+
+
+def build_style_encoder(image_shape, config: Config) -> keras.Model:
+    """Image (and one-hot label, when conditional) -> style code mean (and log-variance)."""
+    m = config.model
+    images = keras.Input(image_shape, name="images")
+    inputs = [images]
+    x = images
+    for filters, kernel in zip(m.encoder_filters, (5, 5, 3)):
+        x = layers.Conv2D(filters, kernel, strides=2, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    if m.conditional_encoder:
+        labels = keras.Input((NUM_CLASSES,), name="label_one_hot")
+        inputs.append(labels)
+        x = layers.Concatenate()([x, labels])
+    x = layers.Dense(m.encoder_dense, activation="relu")(x)
+    mean = layers.Dense(m.style_dim, name="style_mean")(x)
+    outputs = [mean]
+    if m.variational:
+        outputs.append(layers.Dense(m.style_dim, name="style_log_var")(x))
+    return keras.Model(inputs, outputs, name="style_encoder")
+
+
+def build_content_head(image_shape, config: Config) -> keras.Model:
+    """Image -> class logits; a classifier of its own, never trained on generated images."""
+    images = keras.Input(image_shape, name="images")
+    x = images
+    for filters, kernel in zip((32, 64, 128), (5, 5, 3)):
+        x = layers.Conv2D(filters, kernel, strides=2, padding="same", activation="relu")(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dropout(config.model.content_dropout)(x)
+    logits = layers.Dense(NUM_CLASSES, name="content_logits")(x)
+    return keras.Model(images, logits, name="content_head")
+
+
+def build_adversary(config: Config) -> keras.Model:
+    """Style code -> class logits, behind the gradient-reversal layer.
+
+    The code is standardised per dimension first (batch statistics, no learned scale), so
+    shrinking or inflating the code cannot hide class information from the adversary.
+    """
+    codes = keras.Input((config.model.style_dim,), name="style_code")
+    x = GradientReversal(name="gradient_reversal")(codes)
+    x = layers.BatchNormalization(center=False, scale=False, name="standardise")(x)
+    x = layers.Dense(config.model.adversary_hidden, activation="relu")(x)
+    logits = layers.Dense(NUM_CLASSES, name="adversary_logits")(x)
+    return keras.Model(codes, logits, name="adversary")
+
+
+def build_generator(image_shape, config: Config) -> keras.Model:
+    """[style code, one-hot label] -> image in [0, 1] of image_shape."""
+    m = config.model
+    height, width, channels = image_shape
+    codes = keras.Input((m.style_dim,), name="style_code")
+    labels = keras.Input((NUM_CLASSES,), name="label_one_hot")
+    x = layers.Concatenate()([codes, labels])
+    x = layers.Dense(4 * 4 * m.generator_filters[0], use_bias=False)(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Reshape((4, 4, m.generator_filters[0]))(x)
+    for filters in m.generator_filters:
+        x = layers.Conv2DTranspose(filters, m.generator_kernel, strides=2, padding="same",
+                                   use_bias=False)(x)
+        x = layers.ReLU()(layers.BatchNormalization()(x))
+    x = layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(x)
+    crop_h, crop_w = (32 - height) // 2, (32 - width) // 2
+    if crop_h or crop_w:
+        x = layers.Cropping2D(((crop_h, 32 - height - crop_h), (crop_w, 32 - width - crop_w)))(x)
+    return keras.Model([codes, labels], x, name="generator")
+
+
+def dann_lambda(progress):
+    """Ganin and Lempitsky's ramp 2 / (1 + exp(-10 p)) - 1 for progress p in [0, 1]."""
+    return 2.0 / (1.0 + ops.exp(-10.0 * progress)) - 1.0
+
+
+def class_mmd(codes, labels, bandwidths=(0.25, 1.0, 4.0)):
+    """Per-sample share of the squared MMD between each class's codes and all codes.
+
+    Codes are standardised per dimension over the batch first (so shrinking the code cannot
+    lower the penalty); the kernel is a sum of Gaussian kernels with the given bandwidths
+    (squared distances divided by the code size). The batch mean of the returned vector is
+    sum_c (n_c / n) * MMD^2(codes of class c, all codes), the VFAE independence penalty.
+    """
+    codes = (codes - ops.mean(codes, axis=0)) / (ops.std(codes, axis=0) + 1e-4)
+    dim = ops.cast(ops.shape(codes)[-1], codes.dtype)
+    sq_norms = ops.sum(ops.square(codes), axis=-1)
+    distances = (sq_norms[:, None] + sq_norms[None, :] - 2.0 * codes @ ops.transpose(codes)) / dim
+    kernel = sum(ops.exp(-distances / (2.0 * b)) for b in bandwidths)
+    one_hot = ops.one_hot(labels, NUM_CLASSES)
+    counts = ops.sum(one_hot, axis=0)
+    n = ops.cast(ops.shape(codes)[0], codes.dtype)
+    within = ops.diagonal(ops.transpose(one_hot) @ kernel @ one_hot) / ops.maximum(counts, 1.0) ** 2
+    cross = ops.sum(ops.transpose(one_hot) @ kernel, axis=-1) / (ops.maximum(counts, 1.0) * n)
+    total = ops.sum(kernel) / (n * n)
+    per_class = ops.where(counts > 0, within - 2.0 * cross + total, 0.0)
+    return ops.ones_like(codes[:, 0]) * ops.sum(counts / n * per_class)
+
+
+_TRACKED = ("loss", "reconstruction", "content_ce", "content_acc", "adversary_ce",
+            "adversary_acc", "kl", "independence", "info", "code_std", "reversal_lambda")
+
+
+class InfoAutoencoder(keras.Model):
+    """The four sub-networks and the training step that ties them together."""
+
+    def __init__(self, config: Config, image_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.config = config
+        self.image_shape = tuple(image_shape)
+        self.style_encoder = build_style_encoder(self.image_shape, config)
+        self.content_head = build_content_head(self.image_shape, config)
+        self.adversary = build_adversary(config)
+        self.generator = build_generator(self.image_shape, config)
+        self.adversary_optimizer = keras.optimizers.Adam(config.adversary.learning_rate)
+        self.seed_generator = keras.random.SeedGenerator(config.train.seed)
+        self.total_steps = 1.0
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in _TRACKED}
+
+    @property
+    def metrics(self):
+        return list(self.trackers.values())
+
+    def call(self, images, training=False):
+        """Style code (mean) and content class probabilities."""
+        return self.encode_style(images, training=training), ops.softmax(
+            self.content_head(images, training=training))
+
+    def encode_style(self, images, labels=None, training=False):
+        """Style code (the mean of a variational code). A conditional encoder is given the
+        labels, or the content head's predictions when labels is None."""
+        images = ops.convert_to_tensor(images, "float32")
+        outputs = self.style_encoder(self._encoder_inputs(images, labels), training=training)
+        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+
+    def _encoder_inputs(self, images, labels):
+        if not self.config.model.conditional_encoder:
+            return images
+        if labels is None:
+            labels = ops.argmax(self.content_head(images, training=False), axis=-1)
+        return [images, ops.one_hot(ops.cast(labels, "int32"), NUM_CLASSES)]
+
+    def generate(self, codes, labels, training=False):
+        one_hot = ops.one_hot(ops.cast(labels, "int32"), NUM_CLASSES)
+        return self.generator([ops.convert_to_tensor(codes, "float32"), one_hot], training=training)
+
+    def build_all(self):
+        """Create every weight and both optimizers' slots (needed before loading a checkpoint)."""
+        images = ops.zeros((2,) + self.image_shape)
+        codes = self.encode_style(images)
+        self.content_head(images)
+        self.adversary(codes)
+        self.generate(codes, ops.zeros((2,), "int32"))
+        self.optimizer.build(self.trainable_variables)
+        self.adversary_optimizer.build(self.adversary.trainable_variables)
+        self.built = True
+
+    def reversal_strength(self):
+        a = self.config.adversary
+        if a.schedule == "constant":
+            return ops.convert_to_tensor(a.lambda_max, "float32")
+        progress = ops.minimum(ops.cast(self.optimizer.iterations, "float32") / self.total_steps,
+                               1.0)
+        return a.lambda_max * dann_lambda(progress)
+
+    def _batch_losses(self, images, labels, training):
+        """Per-sample losses of one batch, plus the tensors the info term needs."""
+        cfg = self.config
+        outputs = self.style_encoder(self._encoder_inputs(images, labels), training=training)
+        if cfg.model.variational:
+            mean, log_var = outputs
+            log_var = ops.clip(log_var, -10.0, 10.0)
+            noise = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+            codes = mean + ops.exp(0.5 * log_var) * noise if training else mean
+            kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
+        else:
+            mean = codes = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+            kl = ops.zeros_like(mean[:, 0])
+        content_logits = self.content_head(images, training=training)
+        if cfg.loss.generator_label == "true":
+            generator_labels = labels
+        else:
+            generator_labels = ops.argmax(ops.stop_gradient(content_logits), axis=-1)
+        recon = self.generate(codes, generator_labels, training=training)
+        adversary_logits = self.adversary(mean, training=training)
+        per_sample = {
+            "reconstruction": ops.mean(ops.square(recon - images), axis=(1, 2, 3)),
+            "content_ce": keras.losses.sparse_categorical_crossentropy(
+                labels, content_logits, from_logits=True),
+            "adversary_ce": keras.losses.sparse_categorical_crossentropy(
+                labels, adversary_logits, from_logits=True),
+            "kl": kl,
+            "independence": class_mmd(mean, labels),
+        }
+        accuracy = {
+            "content_acc": ops.cast(ops.argmax(content_logits, -1) == labels, "float32"),
+            "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
+        }
+        return per_sample, accuracy, codes, mean
+
+    def _info_loss(self, codes, batch_size):
+        """Cross-entropy of the (frozen) content head on generate(code_i, random label j)."""
+        targets = keras.random.randint((batch_size,), 0, NUM_CLASSES, seed=self.seed_generator)
+        swapped = self.generate(codes, targets, training=True)
+        logits = self.content_head(swapped, training=False)
+        return keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+
+    def _weighted_total(self, per_sample):
+        w = self.config.loss
+        kl_weight = w.kl if self.config.model.variational else 0.0
+        return (w.reconstruction * per_sample["reconstruction"] + w.content * per_sample["content_ce"]
+                + w.adversary * per_sample["adversary_ce"] + kl_weight * per_sample["kl"]
+                + w.independence * per_sample["independence"])
+
+    def train_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        labels = ops.cast(labels, "int32")
+        strength = self.reversal_strength()
+        self.adversary.get_layer("gradient_reversal").strength.assign(strength)
+        info_vars = self.style_encoder.trainable_variables + self.generator.trainable_variables
+        with tf.GradientTape(persistent=True) as tape:
+            per_sample, accuracy, codes, mean = self._batch_losses(images, labels, training=True)
+            total = tf.nn.compute_average_loss(self._weighted_total(per_sample))
+            info = self._info_loss(codes, ops.shape(images)[0])
+            info_total = tf.nn.compute_average_loss(self.config.loss.info * info)
+        grads = tape.gradient(total, self.trainable_variables)
+        if self.config.loss.info > 0:
+            info_grads = dict(zip([v.path for v in info_vars], tape.gradient(info_total, info_vars)))
+            grads = [g + info_grads[v.path] if v.path in info_grads and info_grads[v.path] is not None
+                     else g for g, v in zip(grads, self.trainable_variables)]
+        del tape
+        self.optimizer.apply(grads, self.trainable_variables)
+        self._extra_adversary_steps(ops.stop_gradient(mean), labels)
+        per_sample["info"] = info
+        return self._track(per_sample, accuracy, mean, strength)
+
+    def _extra_adversary_steps(self, codes, labels):
+        variables = self.adversary.trainable_variables
+        for _ in range(self.config.adversary.extra_steps):
+            with tf.GradientTape() as tape:
+                logits = self.adversary(codes, training=True)
+                loss = tf.nn.compute_average_loss(keras.losses.sparse_categorical_crossentropy(
+                    labels, logits, from_logits=True))
+            self.adversary_optimizer.apply(tape.gradient(loss, variables), variables)
+
+    def test_step(self, data):
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+        labels = ops.cast(labels, "int32")
+        per_sample, accuracy, codes, mean = self._batch_losses(images, labels, training=False)
+        per_sample["info"] = self._info_loss(codes, ops.shape(images)[0])
+        return self._track(per_sample, accuracy, mean, self.reversal_strength())
+
+    def _track(self, per_sample, accuracy, mean, strength):
+        self.trackers["loss"].update_state(self._weighted_total(per_sample))
+        for name, values in {**per_sample, **accuracy}.items():
+            self.trackers[name].update_state(values)
+        self.trackers["code_std"].update_state(ops.mean(ops.std(mean, axis=0)))
+        self.trackers["reversal_lambda"].update_state(strength)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+
+def build_model(config: Config, image_shape, steps_per_epoch: int = 1) -> InfoAutoencoder:
+    """An InfoAutoencoder compiled with Adam on a cosine learning-rate decay."""
+    keras.utils.set_random_seed(config.train.seed)
+    model = InfoAutoencoder(config, image_shape, name="info_autoencoder")
+    total_steps = max(1, config.train.epochs * steps_per_epoch)
+    model.total_steps = float(total_steps)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        config.train.learning_rate, decay_steps=total_steps, alpha=config.train.lr_final_fraction)
+    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    model.build_all()
+    return model
+
+
+def count_parameters(model: keras.Model) -> int:
+    return int(sum(math.prod(v.shape) for v in model.trainable_variables))

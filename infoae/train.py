@@ -1,0 +1,121 @@
+"""Training: `train_and_evaluate(config, run_dir)` runs the whole job into one run directory.
+
+    config -> data (train / validation / test) -> model.fit with checkpoints and logs
+           -> final weights -> metrics.json (evaluate) -> figures/swap_grid.png -> summary
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from infoae.config import Config, save_config
+from infoae.errors import ConfigError
+from infoae.data import DigitData, load_data, make_dataset, to_float
+from infoae.run import (CONFIG_FILE, FINAL_WEIGHTS, RUN_FILE, Run, RunDirError, latest_checkpoint,
+                        library_versions, load_run_config, prepare_run_dir, read_json,
+                        write_json)
+
+
+def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
+    import keras
+
+    from infoae.callbacks import DisentanglementMonitor, EpochCheckpoint, StopOnNonFinite
+
+    (run_dir / "logs").mkdir(exist_ok=True)
+    callbacks = [StopOnNonFinite()]
+    n_monitor = min(config.train.monitor_size, len(data.validation[1]))
+    if n_monitor:
+        callbacks.append(DisentanglementMonitor(to_float(data.validation[0][:n_monitor]),
+                                                data.validation[1][:n_monitor], config.train.seed))
+    callbacks += [
+        EpochCheckpoint(run_dir),
+        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=resume),
+        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+    ]
+    return callbacks
+
+
+def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
+    """Train (or continue training) the model of a run directory; returns the model."""
+    from infoae.model import build_model
+
+    steps_per_epoch = len(data.train[1]) // config.train.batch_size
+    if steps_per_epoch < 1:
+        raise ConfigError(f"train.batch_size={config.train.batch_size} is larger than the "
+                         f"{len(data.train[1])} training images; lower it.")
+    model = build_model(config, data.image_shape, steps_per_epoch)
+    initial_epoch = 0
+    if resume:
+        initial_epoch, weights = latest_checkpoint(run_dir)
+        model.load_weights(weights)
+        print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
+    if initial_epoch < config.train.epochs:
+        train = make_dataset(*data.train, config.train.batch_size, shuffle=True,
+                             seed=config.train.seed + initial_epoch)
+        validation = (make_dataset(*data.validation, 512, shuffle=False)
+                      if len(data.validation[1]) else None)
+        model.fit(train, validation_data=validation, epochs=config.train.epochs,
+                  initial_epoch=initial_epoch, verbose=config.train.verbose,
+                  callbacks=_callbacks(config, run_dir, data, resume))
+    model.save_weights(run_dir / FINAL_WEIGHTS)
+    return model
+
+
+def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False,
+                       overwrite: bool = False, evaluate: bool = True) -> dict:
+    """The main job: train into run_dir, then evaluate and draw the swap grid.
+
+    With resume=True, config must be the run's own (see `resume_config`).
+    """
+    from infoae.evaluate import evaluate_run, format_metrics
+    from infoae.figures import write_swap_grid
+
+    run_dir = prepare_run_dir(run_dir, resume, overwrite)
+    started = time.time()
+    data = load_data(config.data, config.train.seed)
+    if data.notice:
+        print(data.notice)
+    info = read_json(run_dir / RUN_FILE) if resume else {}
+    info.update({"seed": config.train.seed, "versions": library_versions(),
+                 "dataset": data.name, "data_source": data.source, "split_sizes": data.sizes(),
+                 "image_shape": list(data.image_shape), "status": "training"})
+    save_config(config, run_dir / CONFIG_FILE)
+    write_json(run_dir / RUN_FILE, info)
+
+    model = fit(config, run_dir, data, resume)
+    info["train_seconds"] = round(info.get("train_seconds", 0.0) + time.time() - started, 1)
+    info["status"] = "trained"
+    write_json(run_dir / RUN_FILE, info)
+    report = {}
+    if evaluate:
+        run = Run(run_dir, model, config)
+        report = evaluate_run(run_dir, run=run, data=data)
+        grid = write_swap_grid(run, data)
+        info["status"] = "evaluated"
+        write_json(run_dir / RUN_FILE, info)
+        print(_summary(run_dir, info, format_metrics(report), grid))
+    return report
+
+
+def resume_config(run_dir: str | Path, data_dir: str = "", overrides=()) -> Config:
+    """The config of a run to resume: its own, with only the data location changeable."""
+    if overrides:
+        raise RunDirError("--set cannot change a run that is resumed: it continues with the "
+                          f"config saved in {Path(run_dir) / CONFIG_FILE}. Start a new run to "
+                          "change settings.")
+    config = load_run_config(run_dir)
+    if data_dir:
+        config.data.dir = data_dir
+    return config
+
+
+def _summary(run_dir: Path, info: dict, table: str, grid: Path) -> str:
+    return "\n".join([
+        "", "=" * 60, f"Run: {run_dir}",
+        f"Data: {info['data_source']} {info['split_sizes']}",
+        f"Training time: {info['train_seconds']:.0f} s", "", table, "",
+        f"Metrics:    {run_dir / 'metrics.json'}", f"Swap grid:  {grid}",
+        f"Weights:    {run_dir / FINAL_WEIGHTS}  (checkpoints in {run_dir / 'checkpoints'})",
+        f"Logs:       {run_dir / 'logs'}  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})",
+        "=" * 60])
