@@ -152,13 +152,17 @@ def class_mmd(codes, labels, bandwidths=(0.25, 1.0, 4.0)):
     sq_norms = ops.sum(ops.square(codes), axis=-1)
     distances = (sq_norms[:, None] + sq_norms[None, :] - 2.0 * codes @ ops.transpose(codes)) / dim
     kernel = sum(ops.exp(-distances / (2.0 * b)) for b in bandwidths)
-    one_hot = ops.one_hot(labels, NUM_CLASSES)
+    # Unbiased: pairs of a code with itself (kernel value len(bandwidths)) are left out.
+    self_kernel = float(len(bandwidths))
+    one_hot = ops.one_hot(ops.cast(labels, "int32"), NUM_CLASSES)
     counts = ops.sum(one_hot, axis=0)
     n = ops.cast(ops.shape(codes)[0], codes.dtype)
-    within = ops.diagonal(ops.transpose(one_hot) @ kernel @ one_hot) / ops.maximum(counts, 1.0) ** 2
-    cross = ops.sum(ops.transpose(one_hot) @ kernel, axis=-1) / (ops.maximum(counts, 1.0) * n)
-    total = ops.sum(kernel) / (n * n)
-    per_class = ops.where(counts > 0, within - 2.0 * cross + total, 0.0)
+    class_sums = ops.transpose(one_hot) @ kernel
+    within = ((ops.diagonal(class_sums @ one_hot) - counts * self_kernel)
+              / ops.maximum(counts * (counts - 1.0), 1.0))
+    cross = (ops.sum(class_sums, axis=-1) - counts * self_kernel) / ops.maximum(counts * (n - 1.0), 1.0)
+    total = (ops.sum(kernel) - n * self_kernel) / (n * (n - 1.0))
+    per_class = ops.where(counts > 1, within - 2.0 * cross + total, 0.0)
     return ops.ones_like(codes[:, 0]) * ops.sum(counts / n * per_class)
 
 

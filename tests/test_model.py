@@ -1,0 +1,119 @@
+"""Model pieces: gradient reversal, shapes, exact parameter counts, losses, the train step."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from infoae.config import load_config
+from infoae.model import GradientReversal, build_model, class_mmd, count_parameters, dann_lambda
+
+
+@pytest.mark.parametrize("strength", [0.5, 1.0, 2.0])
+def test_gradient_reversal_is_identity_forward_and_flips_gradient(strength):
+    layer = GradientReversal(strength)
+    x = tf.constant([[1.0, -2.0, 3.0]])
+    upstream = tf.constant([[0.5, 1.0, -4.0]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x)
+        loss = tf.reduce_sum(y * upstream)
+    np.testing.assert_allclose(y.numpy(), x.numpy())
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), -strength * upstream.numpy())
+
+
+def test_gradient_reversal_strength_can_be_scheduled():
+    layer = GradientReversal(1.0)
+    x = tf.ones((2, 2))
+    layer(x)
+    layer.strength.assign(0.25)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        loss = tf.reduce_sum(layer(x))
+    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), -0.25 * np.ones((2, 2)))
+    assert not layer.trainable_weights
+
+
+def test_dann_ramp():
+    values = [float(dann_lambda(p)) for p in (0.0, 0.1, 0.5, 1.0)]
+    assert values[0] == 0.0 and values == sorted(values) and values[-1] > 0.99
+
+
+def _count(*shapes_and_bias):
+    return sum(int(np.prod(shape)) + bias for shape, bias in shapes_and_bias)
+
+
+def test_parameter_counts_mnist_default():
+    model = build_model(load_config(), (28, 28, 1))
+    conv = [((5, 5, 1, 32), 32), ((5, 5, 32, 64), 64), ((3, 3, 64, 128), 128)]
+    flat = 4 * 4 * 128  # 28 -> 14 -> 7 -> 4 with "same" stride-2 convolutions.
+    encoder = _count(*conv, ((flat + 10, 256), 256), ((256, 16), 16), ((256, 16), 16))
+    content = _count(*conv, ((flat, 256), 256), ((256, 10), 10))
+    adversary = _count(((16, 256), 256), ((256, 10), 10))
+    generator = _count(((26, 4 * 4 * 128), 0), ((2 * 2048,), 0),
+                       ((4, 4, 128, 128), 0), ((2 * 128,), 0),
+                       ((4, 4, 64, 128), 0), ((2 * 64,), 0),
+                       ((4, 4, 32, 64), 0), ((2 * 32,), 0), ((3, 3, 32, 1), 1))
+    assert count_parameters(model.style_encoder) == encoder == 661280
+    assert count_parameters(model.content_head) == content
+    assert count_parameters(model.adversary) == adversary
+    assert count_parameters(model.generator) == generator
+    assert count_parameters(model) == encoder + content + adversary + generator
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_shapes(shape):
+    model = build_model(load_config(overrides=["model.style_dim=8"]), shape)
+    images = np.random.default_rng(0).random((3,) + shape).astype("float32")
+    codes, probabilities = model(images)
+    assert codes.shape == (3, 8) and probabilities.shape == (3, 10)
+    np.testing.assert_allclose(probabilities.numpy().sum(1), 1.0, rtol=1e-5)
+    generated = model.generate(codes, np.array([0, 5, 9])).numpy()
+    assert generated.shape == (3,) + shape
+    assert generated.min() >= 0.0 and generated.max() <= 1.0
+
+
+def test_paper_encoder_without_label_or_variance():
+    config = load_config(overrides=["model.conditional_encoder=false", "model.variational=false"])
+    model = build_model(config, (28, 28, 1))
+    assert len(model.style_encoder.inputs) == 1 and len(model.style_encoder.outputs) == 1
+
+
+def test_class_mmd_detects_class_dependence():
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 20)
+    independent = rng.normal(size=(200, 16)).astype("float32")
+    dependent = independent + 2.0 * np.eye(16, dtype="float32")[labels]
+    low = float(np.mean(class_mmd(independent, labels)))
+    high = float(np.mean(class_mmd(dependent, labels)))
+    assert abs(low) < 0.01 and high > 0.1
+    # Scale-free: shrinking the codes cannot hide the dependence.
+    assert float(np.mean(class_mmd(1e-3 * dependent, labels))) == pytest.approx(high, rel=0.05)
+
+
+def test_info_term_trains_generator_but_never_the_content_head():
+    overrides = ["loss.reconstruction=0", "loss.content=0", "loss.adversary=0", "loss.kl=0",
+                 "loss.independence=0", "loss.info=1", "adversary.extra_steps=0"]
+    model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
+    images = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    labels = np.arange(16) % 10
+    content_before = [w.numpy().copy() for w in model.content_head.trainable_weights]
+    generator_before = [w.numpy().copy() for w in model.generator.trainable_weights]
+    logs = model.train_on_batch(images, labels, return_dict=True)
+    assert np.isfinite(logs["info"])
+    assert all(np.array_equal(a, w.numpy())
+               for a, w in zip(content_before, model.content_head.trainable_weights))
+    assert not all(np.array_equal(a, w.numpy())
+                   for a, w in zip(generator_before, model.generator.trainable_weights))
+
+
+def test_train_step_updates_adversary_and_ramps_lambda():
+    model = build_model(load_config(overrides=["adversary.extra_steps=3"]), (28, 28, 1),
+                        steps_per_epoch=10)
+    images = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
+    labels = np.arange(16) % 10
+    lambdas = [model.train_on_batch(images, labels, return_dict=True)["reversal_lambda"]
+               for _ in range(3)]
+    assert lambdas == sorted(lambdas) and lambdas[0] < lambdas[-1]
+    assert int(model.adversary_optimizer.iterations) == 9
+    assert int(model.optimizer.iterations) == 3
