@@ -87,18 +87,18 @@ class ModelConfig:
 @dataclass
 class LossConfig:
     # Weight of the pixel reconstruction loss (mean squared error, paper formula 1).
-    reconstruction: float = 1.0
+    reconstruction: float = 10.0
     # Weight of the content head's cross-entropy (paper formula 2).
     content: float = 0.1
     # Weight of the adversary's cross-entropy; the gradient-reversal layer turns it into a
     # penalty on class information in the style code (0 switches the adversary off).
     adversary: float = 0.05
     # Weight of the KL term of a variational style code (ignored when model.variational=false).
-    kl: float = 0.0003
+    kl: float = 0.003
     # Weight of the class-independence penalty on the style code: the squared MMD between each
     # class's codes and all codes of the batch (Louizos et al.'s VFAE). Unlike the adversary it
     # has no moving target; 0 switches it off.
-    independence: float = 1.0
+    independence: float = 3.0
     # Information term: the content head, frozen for this term and never trained on generated
     # images, must recognise label j in generate(style_i, j) for a random j (InfoGAN-style).
     info: float = 0.05

@@ -3,7 +3,8 @@
 - Style encoder (network A): two 5x5 and one 3x3 stride-2 convolutions with ReLU, Flatten,
   a dense layer, and the dense style code (with a log-variance beside it when the code is
   variational).
-- Content head: a classifier of its own that predicts the digit from the image.
+- Content head: a classifier of its own (two stages of two 3x3 convolutions, dense 256,
+  dropout) that predicts the digit from the image.
 - Adversary (network B): gradient-reversal layer, then two dense layers that predict the
   digit from the style code; the reversed gradient removes class information from the code.
 - Generator: [style code, one-hot label] -> dense 4x4 map -> three stride-2 transposed
@@ -90,8 +91,9 @@ def build_content_head(image_shape, config: Config) -> keras.Model:
     """Image -> class logits; a classifier of its own, never trained on generated images."""
     images = keras.Input(image_shape, name="images")
     x = images
-    for filters, kernel in zip((32, 64, 128), (5, 5, 3)):
-        x = layers.Conv2D(filters, kernel, strides=2, padding="same", activation="relu")(x)
+    for filters in (32, 64):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(config.model.content_dropout)(x)

@@ -28,10 +28,12 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     if n_monitor:
         callbacks.append(DisentanglementMonitor(to_float(data.validation[0][:n_monitor]),
                                                 data.validation[1][:n_monitor], config.train.seed))
+    # Logs before the checkpoint: every checkpointed epoch has its row. A kill between the two
+    # repeats that epoch on resume (its row then appears twice).
     callbacks += [
-        EpochCheckpoint(run_dir),
         keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=resume),
         keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
+        EpochCheckpoint(run_dir),
     ]
     return callbacks
 

@@ -1,0 +1,146 @@
+"""End to end on the real 5,000-digit MNIST sample: train -> swap -> evaluate, resume, refusal."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import infoae
+from infoae.cli import main
+from infoae.data import load_mnist_sample
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICKSTART = str(ROOT / "configs" / "quickstart.toml")
+# A small model on the sample: a couple of minutes on two CPU cores.
+FAST = ["train.verbose=0", "train.epochs=8", "train.monitor_size=300",
+        "model.encoder_filters=[16, 32, 64]", "model.generator_filters=[64, 32, 16]",
+        "model.encoder_dense=128", "evaluate.judge_epochs=6", "evaluate.swap_size=300",
+        "evaluate.probe_train_size=3000"]
+
+
+def _sets(overrides):
+    return [arg for item in overrides for arg in ("--set", item)]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "sample"
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir), *_sets(FAST)]) == 0
+    return run_dir
+
+
+def test_run_directory_is_self_describing(trained_run):
+    for name in ("config.toml", "run.json", "model.weights.h5", "metrics.json",
+                 "figures/swap_grid.png", "logs/training.csv", "checkpoints/latest.json"):
+        assert (trained_run / name).is_file(), name
+    assert list((trained_run / "logs" / "tensorboard").rglob("*tfevents*"))
+    info = json.loads((trained_run / "run.json").read_text())
+    assert info["seed"] == 0 and info["versions"]["keras"].startswith("3.")
+    assert info["split_sizes"] == {"train": 3500, "validation": 500, "test": 1000}
+    rows = (trained_run / "logs" / "training.csv").read_text().splitlines()
+    assert len(rows) == 1 + 8 and "mon_leak_mlp" in rows[0] and "val_content_acc" in rows[0]
+
+
+def test_learned_disentanglement(trained_run):
+    report = json.loads((trained_run / "metrics.json").read_text())
+    m = report["metrics"]
+    assert report["n"]["test"] == 1000 and report["judge"]["test_acc"] > 0.9
+    assert m["content_acc"] > 0.85            # chance is 0.10
+    assert m["swap_acc"] > 0.6                # the judge sees the requested digit
+    assert m["style_leak_mlp"] < m["content_acc"] - 0.4   # the style code hides the class
+    assert m["recon_mse"] < 0.06
+    assert 0 <= m["style_consistency"] < 1.0
+
+
+def test_python_api(trained_run):
+    run = infoae.load_run(trained_run)
+    _, (images, labels) = load_mnist_sample()
+    images = images[:20].astype("float32") / 255.0
+    codes = run.encode_style(images)
+    assert codes.shape == (20, 16)
+    probabilities = run.predict_content(images)
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-4)
+    assert np.mean(probabilities.argmax(1) == labels[:20]) > 0.8
+    swapped = run.swap(images, np.full(20, 3))
+    assert swapped.shape == (20, 28, 28, 1) and 0.0 <= swapped.min() and swapped.max() <= 1.0
+    np.testing.assert_allclose(run.generate(codes, np.full(20, 3)), swapped, atol=1e-5)
+    reconstruction = run.reconstruct(images, labels[:20])
+    assert np.mean((reconstruction - images) ** 2) < 0.08
+    with pytest.raises(ValueError, match=r"shape \(N, 28, 28, 1\)"):
+        run.encode_style(np.zeros((2, 32, 32, 3), "float32"))
+    with pytest.raises(ValueError, match="divide uint8 images by 255"):
+        run.encode_style((images * 255).astype("uint8"))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        run.encode_style(images * 255)
+
+
+def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
+    out = tmp_path / "grid.png"
+    assert main(["swap", str(trained_run), "--out", str(out), "--rows", "4"]) == 0
+    assert out.stat().st_size > 1000
+    before = json.loads((trained_run / "metrics.json").read_text())["metrics"]
+    assert main(["evaluate", str(trained_run)]) == 0
+    assert "style_leak_mlp" in capsys.readouterr().out
+    after = json.loads((trained_run / "metrics.json").read_text())["metrics"]
+    assert after["content_acc"] == before["content_acc"]  # Same weights, same test split.
+
+
+def test_existing_run_dir_is_refused(trained_run, capsys):
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(trained_run)]) == 2
+    assert "already exists" in capsys.readouterr().err
+    assert (trained_run / "model.weights.h5").is_file()  # Nothing was touched.
+
+
+def test_not_a_run_dir(tmp_path, capsys):
+    assert main(["evaluate", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(tmp_path), "--overwrite"]) == 2
+    assert (tmp_path / "notes.txt").is_file()
+
+
+def test_bad_config_is_one_line(capsys):
+    assert main(["train", "--config", QUICKSTART, "--set", "train.epoch=3"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown config key 'train.epoch'" in err and "Traceback" not in err
+
+
+TINY = ["train.verbose=0", "train.epochs=3", "train.monitor_size=0", "data.train_limit=1024",
+        "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
+        "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64"]
+
+
+def test_kill_and_resume_loses_no_epoch(tmp_path):
+    run_dir = tmp_path / "killed"
+    command = [sys.executable, "-m", "infoae.cli", "train", "--config", QUICKSTART,
+               "--run-dir", str(run_dir), "--no-evaluate", *_sets(TINY)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    latest = run_dir / "checkpoints" / "latest.json"
+    deadline = time.time() + 300
+    while time.time() < deadline and not latest.is_file():
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed_at = json.loads(latest.read_text())["epoch"]
+    assert 1 <= killed_at <= 3
+    assert main(["train", "--resume", "--run-dir", str(run_dir), "--no-evaluate"]) == 0
+    assert json.loads(latest.read_text())["epoch"] == 3
+    epochs = [int(row.split(",")[0]) for row in
+              (run_dir / "logs" / "training.csv").read_text().splitlines()[1:]]
+    assert sorted(set(epochs)) == [0, 1, 2]
+    run = infoae.load_run(run_dir)
+    steps_per_epoch = 1024 // 64
+    assert int(run.model.optimizer.iterations) == 3 * steps_per_epoch
+    assert int(run.model.adversary_optimizer.iterations) == 3 * steps_per_epoch * 5
+
+
+def test_resume_refuses_changes_and_missing_checkpoint(tmp_path, capsys):
+    assert main(["train", "--resume", "--run-dir", str(tmp_path / "none")]) == 2
+    assert "no checkpoint" in capsys.readouterr().err
