@@ -11,7 +11,7 @@ def test_defaults_are_valid():
     assert config.train.learning_rate == 0.001
 
 
-@pytest.mark.parametrize("name", ["mnist", "svhn", "quickstart"])
+@pytest.mark.parametrize("name", ["mnist", "svhn", "quickstart", "paper"])
 def test_shipped_configs_load(configs_dir, name):
     config = load_config(configs_dir / f"{name}.toml")
     assert config.data.name in ("mnist", "svhn", "mnist_sample")

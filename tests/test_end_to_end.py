@@ -141,6 +141,13 @@ def test_kill_and_resume_loses_no_epoch(tmp_path):
     assert int(run.model.adversary_optimizer.iterations) == 3 * steps_per_epoch * 5
 
 
-def test_resume_refuses_changes_and_missing_checkpoint(tmp_path, capsys):
+def test_resume_refuses_changes_and_missing_runs(tmp_path, capsys):
     assert main(["train", "--resume", "--run-dir", str(tmp_path / "none")]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+    from infoae.config import load_config, save_config
+
+    save_config(load_config(QUICKSTART), tmp_path / "config.toml")
+    assert main(["train", "--resume", "--run-dir", str(tmp_path), "--set", "train.epochs=9"]) == 2
+    assert "--set cannot change a run that is resumed" in capsys.readouterr().err
+    assert main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
     assert "no checkpoint" in capsys.readouterr().err
