@@ -151,3 +151,25 @@ def test_resume_refuses_changes_and_missing_runs(tmp_path, capsys):
     assert "--set cannot change a run that is resumed" in capsys.readouterr().err
     assert main(["train", "--resume", "--run-dir", str(tmp_path)]) == 2
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_svhn_config_runs_on_mat_files(tmp_path):
+    """The SVHN path end to end (colour 32x32) on .mat files the test writes. The images are
+    noise, so this checks the pipeline, shapes and files, not learning."""
+    from tests.test_data import write_svhn
+
+    data_dir = tmp_path / "svhn"
+    data_dir.mkdir()
+    write_svhn(data_dir / "train_32x32.mat", n=300)
+    write_svhn(data_dir / "test_32x32.mat", n=60, seed=1)
+    run_dir = tmp_path / "run"
+    overrides = TINY + ["train.epochs=1", "data.validation_size=40", "data.train_limit=0",
+                        "evaluate.judge_epochs=1", "evaluate.probe_train_size=100",
+                        "evaluate.swap_size=20"]
+    assert main(["train", "--config", str(ROOT / "configs" / "svhn.toml"), "--data-dir",
+                 str(data_dir), "--run-dir", str(run_dir), *_sets(overrides)]) == 0
+    report = json.loads((run_dir / "metrics.json").read_text())
+    assert report["n"]["test"] == 60 and report["settings"]["dataset"] == "svhn"
+    assert infoae.load_run(run_dir).swap(np.full((2, 32, 32, 3), 0.5, "float32"),
+                                         [1, 2]).shape == (2, 32, 32, 3)
+    assert (run_dir / "figures" / "swap_grid.png").is_file()
