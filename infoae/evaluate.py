@@ -14,7 +14,7 @@ import numpy as np
 
 from infoae.data import DigitData, load_data, make_dataset, to_float
 from infoae.metrics import probe_accuracy, psnr, style_consistency
-from infoae.run import Run, load_run, write_json
+from infoae.run import Run, load_run, predict_in_batches, write_json
 
 METRICS_FILE = "metrics.json"
 
@@ -55,12 +55,11 @@ def train_judge(data: DigitData, epochs: int, seed: int):
     return judge, float(validation_accuracy)
 
 
-def _predict(model, images, batch_size=1000) -> np.ndarray:
-    return np.concatenate([np.asarray(model(images[i:i + batch_size], training=False))
-                           for i in range(0, len(images), batch_size)])
+def _predict(model, images) -> np.ndarray:
+    return predict_in_batches(lambda x: model(x, training=False), images, batch_size=1000)
 
 
-def evaluate_run(run_dir: str | Path, data_dir: str | None = None, run: Run | None = None,
+def evaluate_run(run_dir: str | Path, run: Run | None = None,
                  data: DigitData | None = None) -> dict:
     """Compute the core metrics of a run, write them to RUN_DIR/metrics.json, return them."""
     started = time.time()
@@ -68,8 +67,6 @@ def evaluate_run(run_dir: str | Path, data_dir: str | None = None, run: Run | No
     config = run.config
     settings = config.evaluate
     if data is None:
-        if data_dir is not None:
-            config.data.dir = data_dir
         data = load_data(config.data, config.train.seed)
     test_images, test_labels = to_float(data.test[0]), data.test[1]
     n_probe = min(settings.probe_train_size, len(data.train[1]))

@@ -10,7 +10,8 @@ import numpy as np
 def pick_style_sources(labels: np.ndarray, rows: int) -> np.ndarray:
     """Indices of test images to use as style sources: one per digit first, then the next ones."""
     first_of_each = [int(np.flatnonzero(labels == d)[0]) for d in range(10) if np.any(labels == d)]
-    rest = [i for i in range(len(labels)) if i not in set(first_of_each)]
+    chosen = set(first_of_each)
+    rest = [i for i in range(len(labels)) if i not in chosen]
     return np.array((first_of_each + rest)[:rows])
 
 

@@ -201,8 +201,12 @@ class InfoAutoencoder(keras.Model):
         """Style code (the mean of a variational code). A conditional encoder is given the
         labels, or the content head's predictions when labels is None."""
         images = ops.convert_to_tensor(images, "float32")
+        return self._encoder_outputs(images, labels, training)[0]
+
+    def _encoder_outputs(self, images, labels, training):
+        """The encoder's outputs as a list: [mean] or [mean, log-variance]."""
         outputs = self.style_encoder(self._encoder_inputs(images, labels), training=training)
-        return outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+        return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
     def _encoder_inputs(self, images, labels):
         if not self.config.model.conditional_encoder:
@@ -237,7 +241,7 @@ class InfoAutoencoder(keras.Model):
     def _batch_losses(self, images, labels, training):
         """Per-sample losses of one batch, plus the tensors the info term needs."""
         cfg = self.config
-        outputs = self.style_encoder(self._encoder_inputs(images, labels), training=training)
+        outputs = self._encoder_outputs(images, labels, training)
         if cfg.model.variational:
             mean, log_var = outputs
             log_var = ops.clip(log_var, -10.0, 10.0)
@@ -245,7 +249,7 @@ class InfoAutoencoder(keras.Model):
             codes = mean + ops.exp(0.5 * log_var) * noise if training else mean
             kl = -0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var), axis=-1)
         else:
-            mean = codes = outputs[0] if isinstance(outputs, (list, tuple)) else outputs
+            mean = codes = outputs[0]
             kl = ops.zeros_like(mean[:, 0])
         content_logits = self.content_head(images, training=training)
         if cfg.loss.generator_label == "true":

@@ -110,6 +110,15 @@ def latest_checkpoint(run_dir: str | Path) -> tuple[int, Path] | None:
     return int(info["epoch"]), Path(run_dir) / CHECKPOINT_DIR / info["file"]
 
 
+def predict_in_batches(function, *arrays, batch_size=500) -> np.ndarray:
+    """function applied to aligned slices of arrays, batch by batch, as one NumPy array."""
+    from keras import ops
+
+    outputs = [ops.convert_to_numpy(function(*(a[i:i + batch_size] for a in arrays)))
+               for i in range(0, len(arrays[0]), batch_size)]
+    return np.concatenate(outputs) if outputs else np.zeros((0,))
+
+
 class Run:
     """A trained run: the model and helpers on images in [0, 1] shaped like the dataset."""
 
@@ -135,12 +144,8 @@ class Run:
             raise ImageError("images must be finite floats in [0, 1]; divide uint8 images by 255")
         return images
 
-    def _batched(self, function, *arrays, batch_size=500) -> np.ndarray:
-        from keras import ops
-
-        outputs = [ops.convert_to_numpy(function(*(a[i:i + batch_size] for a in arrays)))
-                   for i in range(0, len(arrays[0]), batch_size)]
-        return np.concatenate(outputs) if outputs else np.zeros((0,))
+    def _batched(self, function, *arrays) -> np.ndarray:
+        return predict_in_batches(function, *arrays)
 
     def encode_style(self, images) -> np.ndarray:
         """Style codes (N, style_dim)."""
