@@ -9,6 +9,7 @@ message that names the key and what is allowed.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,12 +103,18 @@ class LossConfig:
     # Information term: the content head, frozen for this term and never trained on generated
     # images, must recognise label j in generate(style_i, j) for a random j (InfoGAN-style).
     info: float = 0.05
+    # Reverse cycle consistency (Jha et al. 2018): draw a code z from the prior N(0, I) and a
+    # random label y, re-encode generate(z, y) with label y; the L1 distance to z. Code
+    # dimensions the generator ignores cannot be recovered, so their means are pulled to 0
+    # (a constant carries no class information).
+    cycle: float = 0.0
     # Label the generator is fed in training: "true" (the dataset label, as the paper allows)
     # or "predicted" (the content head's prediction, the image-only pipeline).
     generator_label: str = "true"
 
     def validate(self) -> None:
-        for key in ("reconstruction", "content", "adversary", "kl", "independence", "info"):
+        for key in ("reconstruction", "content", "adversary", "kl", "independence", "info",
+                    "cycle"):
             _check(f"loss.{key}", getattr(self, key) >= 0.0, "a number >= 0")
         _check("loss.generator_label", self.generator_label in ("true", "predicted"),
                "'true' or 'predicted'")
@@ -204,6 +211,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             return value
     elif expected is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if not math.isfinite(value):
+                raise ConfigError(f"config key '{key}' must be a finite number, got {value!r}")
             return float(value)
     elif expected is str:
         if isinstance(value, str):

@@ -169,7 +169,7 @@ def class_mmd(codes, labels, bandwidths=(0.25, 1.0, 4.0)):
 
 
 _TRACKED = ("loss", "reconstruction", "content_ce", "content_acc", "adversary_ce",
-            "adversary_acc", "kl", "independence", "info", "code_std", "reversal_lambda")
+            "adversary_acc", "kl", "independence", "info", "cycle", "code_std", "reversal_lambda")
 
 
 class InfoAutoencoder(keras.Model):
@@ -266,12 +266,23 @@ class InfoAutoencoder(keras.Model):
                 labels, adversary_logits, from_logits=True),
             "kl": kl,
             "independence": class_mmd(mean, labels),
+            "cycle": self._cycle_loss(ops.shape(images)[0], training) if cfg.loss.cycle > 0
+            else ops.zeros_like(kl),
         }
         accuracy = {
             "content_acc": ops.cast(ops.argmax(content_logits, -1) == labels, "float32"),
             "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
         }
         return per_sample, accuracy, codes, mean
+
+    def _cycle_loss(self, batch_size, training):
+        """L1 distance between prior codes z and the re-encoded generate(z, random label)."""
+        prior = keras.random.normal((batch_size, self.config.model.style_dim),
+                                    seed=self.seed_generator)
+        targets = keras.random.randint((batch_size,), 0, NUM_CLASSES, seed=self.seed_generator)
+        drawn = self.generate(prior, targets, training=training)
+        recovered = self._encoder_outputs(drawn, targets, training)[0]
+        return ops.mean(ops.abs(recovered - prior), axis=-1)
 
     def _info_loss(self, codes, batch_size):
         """Cross-entropy of the (frozen) content head on generate(code_i, random label j)."""
@@ -285,7 +296,7 @@ class InfoAutoencoder(keras.Model):
         kl_weight = w.kl if self.config.model.variational else 0.0
         return (w.reconstruction * per_sample["reconstruction"] + w.content * per_sample["content_ce"]
                 + w.adversary * per_sample["adversary_ce"] + kl_weight * per_sample["kl"]
-                + w.independence * per_sample["independence"])
+                + w.independence * per_sample["independence"] + w.cycle * per_sample["cycle"])
 
     def train_step(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)

@@ -165,8 +165,13 @@ class Run:
         if codes.ndim != 2 or codes.shape[1] != self.config.model.style_dim:
             raise ImageError(f"style codes must have shape (N, {self.config.model.style_dim}), "
                              f"got {codes.shape}")
-        if len(labels) != len(codes) or not np.all((labels >= 0) & (labels <= 9)):
-            raise ImageError("labels must be N integers in 0..9, one per style code")
+        if not np.all(np.isfinite(codes)):
+            raise ImageError("style codes must be finite numbers (no NaN or Inf)")
+        numeric = np.issubdtype(labels.dtype, np.number) and not np.iscomplexobj(labels)
+        if (len(labels) != len(codes) or not numeric or not np.all(np.isfinite(labels))
+                or not np.all(labels == np.round(labels)) or not np.all((labels >= 0) & (labels <= 9))):
+            raise ImageError(f"labels must be {len(codes)} integers in 0..9, one per style code; "
+                             f"got {labels.size} values of dtype {labels.dtype}")
         return self._batched(self.model.generate, codes, labels.astype(np.int32))
 
     def swap(self, style_images, labels) -> np.ndarray:
