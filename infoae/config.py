@@ -132,12 +132,18 @@ class AdversaryConfig:
     extra_steps: int = 5
     # Learning rate of the adversary's own optimizer (Adam) for the extra updates.
     learning_rate: float = 0.003
+    # Which code the adversary and the independence penalty see: "mean" (the posterior mean,
+    # the code the probes read) or "sample" (the sampled code the generator is fed in
+    # training; dimensions drowned in noise then carry no signal for the adversary, and the KL
+    # term alone pulls their means to 0). Only differs for a variational code.
+    code: str = "mean"
 
     def validate(self) -> None:
         _check("adversary.schedule", self.schedule in ("dann", "constant"), "'dann' or 'constant'")
         _check("adversary.lambda_max", self.lambda_max >= 0.0, "a number >= 0")
         _check("adversary.extra_steps", 0 <= self.extra_steps <= 20, "an integer in [0, 20]")
         _check("adversary.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
+        _check("adversary.code", self.code in ("mean", "sample"), "'mean' or 'sample'")
 
 
 @dataclass
@@ -155,6 +161,13 @@ class TrainConfig:
     monitor_size: int = 2000
     # Keras progress bar: 1 (bar), 2 (one line per epoch) or 0 (silent).
     verbose: int = 1
+    # Devices on one host: "none" (one device, the default) or "mirrored"
+    # (tf.distribute.MirroredStrategy over every visible GPU; the global batch is batch_size).
+    distribute: str = "none"
+    # Split the CPU into this many logical devices (0 = leave it whole); with
+    # distribute = "mirrored" and no GPU this runs data parallel on the CPU, which is how the
+    # multi-device path is tested without a GPU.
+    cpu_devices: int = 0
 
     def validate(self) -> None:
         _check("train.epochs", self.epochs >= 1, "an integer >= 1")
@@ -163,6 +176,8 @@ class TrainConfig:
         _check("train.lr_final_fraction", 0.0 <= self.lr_final_fraction <= 1.0, "in [0, 1]")
         _check("train.monitor_size", self.monitor_size >= 0, "an integer >= 0")
         _check("train.verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
+        _check("train.distribute", self.distribute in ("none", "mirrored"), "'none' or 'mirrored'")
+        _check("train.cpu_devices", 0 <= self.cpu_devices <= 64, "an integer in [0, 64]")
 
 
 @dataclass

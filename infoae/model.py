@@ -257,7 +257,8 @@ class InfoAutoencoder(keras.Model):
         else:
             generator_labels = ops.argmax(ops.stop_gradient(content_logits), axis=-1)
         recon = self.generate(codes, generator_labels, training=training)
-        adversary_logits = self.adversary(mean, training=training)
+        watched = codes if cfg.adversary.code == "sample" else mean
+        adversary_logits = self.adversary(watched, training=training)
         per_sample = {
             "reconstruction": ops.mean(ops.square(recon - images), axis=(1, 2, 3)),
             "content_ce": keras.losses.sparse_categorical_crossentropy(
@@ -265,7 +266,7 @@ class InfoAutoencoder(keras.Model):
             "adversary_ce": keras.losses.sparse_categorical_crossentropy(
                 labels, adversary_logits, from_logits=True),
             "kl": kl,
-            "independence": class_mmd(mean, labels),
+            "independence": class_mmd(watched, labels),
             "cycle": self._cycle_loss(ops.shape(images)[0], training) if cfg.loss.cycle > 0
             else ops.zeros_like(kl),
         }
@@ -273,7 +274,7 @@ class InfoAutoencoder(keras.Model):
             "content_acc": ops.cast(ops.argmax(content_logits, -1) == labels, "float32"),
             "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
         }
-        return per_sample, accuracy, codes, mean
+        return per_sample, accuracy, codes, watched
 
     def _cycle_loss(self, batch_size, training):
         """L1 distance between prior codes z and the re-encoded generate(z, random label)."""

@@ -38,6 +38,40 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     return callbacks
 
 
+def split_cpu(config: Config) -> None:
+    """Split the CPU into train.cpu_devices logical devices (if set).
+
+    Must run before TensorFlow places its first operation (the split is fixed from then on).
+    """
+    import tensorflow as tf
+
+    if config.train.cpu_devices:
+        cpus = tf.config.list_physical_devices("CPU")
+        wanted = [tf.config.LogicalDeviceConfiguration()] * config.train.cpu_devices
+        if tf.config.get_logical_device_configuration(cpus[0]) != wanted:
+            try:
+                tf.config.set_logical_device_configuration(cpus[0], wanted)
+            except RuntimeError:
+                raise ConfigError("train.cpu_devices must be set before TensorFlow starts; "
+                                  "set it in the config or with --set, not after other "
+                                  "TensorFlow work in the same process.") from None
+
+
+def strategy_for(config: Config):
+    """The tf.distribute strategy of train.distribute (the default one for "none")."""
+    import tensorflow as tf
+
+    split_cpu(config)
+    if config.train.distribute == "none":
+        return tf.distribute.get_strategy()
+    gpus = tf.config.list_logical_devices("GPU")
+    devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+    if len(devices) < 2:
+        print(f"Note: train.distribute = 'mirrored' with one device ({devices[0]}); it runs, "
+              "but gains nothing.")
+    return tf.distribute.MirroredStrategy(devices)
+
+
 def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     """Train (or continue training) the model of a run directory; returns the model."""
     from infoae.model import build_model
@@ -46,7 +80,12 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     if steps_per_epoch < 1:
         raise ConfigError(f"train.batch_size={config.train.batch_size} is larger than the "
                          f"{len(data.train[1])} training images; lower it.")
-    model = build_model(config, data.image_shape, steps_per_epoch)
+    strategy = strategy_for(config)
+    if strategy.num_replicas_in_sync > 1 and config.train.batch_size % strategy.num_replicas_in_sync:
+        raise ConfigError(f"train.batch_size={config.train.batch_size} must be a multiple of the "
+                          f"{strategy.num_replicas_in_sync} devices of train.distribute.")
+    with strategy.scope():
+        model = build_model(config, data.image_shape, steps_per_epoch)
     initial_epoch = 0
     if resume:
         initial_epoch, weights = latest_checkpoint(run_dir)
@@ -75,6 +114,7 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
 
     run_dir = prepare_run_dir(run_dir, resume, overwrite)
     started = time.time()
+    split_cpu(config)
     data = load_data(config.data, config.train.seed)
     if data.notice:
         print(data.notice)
