@@ -72,9 +72,16 @@ class ModelConfig:
     # so the code can hold style relative to the class ("wide for a 1") instead of absolute
     # features that give the class away. False is the paper's image-only encoder.
     conditional_encoder: bool = True
+    # After training, code dimensions that carry less than this many nats about the image
+    # (I_d = 0.5 ln(1 + Var_x[mean_d] / E_x[var_d]), measured on training images) are set to
+    # the prior mean 0 in the style code. Their posterior is the prior: the generator sees
+    # only noise there and ignores them, but their means drift freely and leak the class to
+    # a probe. 0 keeps every dimension. Variational codes only.
+    prune_nats: float = 0.1
 
     def validate(self) -> None:
         _check("model.style_dim", self.style_dim >= 1, "an integer >= 1")
+        _check("model.prune_nats", self.prune_nats >= 0.0, "a number >= 0")
         for key in ("encoder_filters", "generator_filters"):
             value = getattr(self, key)
             _check(f"model.{key}", len(value) == 3 and all(v >= 1 for v in value),

@@ -98,8 +98,18 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
         "recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
     }
+    kept = np.flatnonzero(run.model.style_mask)
+    style_code = {"dims": int(config.model.style_dim), "dims_kept": kept.tolist()}
+    if len(kept) < config.model.style_dim:
+        # Leakage of the full encoder output, pruned dimensions included, for transparency.
+        def unpruned(images):
+            return predict_in_batches(lambda x: run.model.encode_style(x, pruned=False), images)
+        style_code["leak_mlp_all_dims"] = probe_accuracy(
+            unpruned(probe_images), probe_labels, unpruned(test_images), test_labels, "mlp",
+            settings.seed)
     report = {
         "metrics": metrics,
+        "style_code": style_code,
         "swap_acc_per_label": [float(h) for h in swap_hits],
         "judge": {"architecture": "4 conv (32,32,64,64) + dense 128, trained on real train images",
                   "epochs": settings.judge_epochs, "validation_acc": judge_validation_acc,
@@ -131,6 +141,11 @@ def format_metrics(report: dict) -> str:
     lines = [f"{'metric':<20}{'value':>10}  better", "-" * 48]
     lines += [f"{name:<20}{value:>10.4f}  {better}" for name, value, better in rows]
     n = report["n"]
+    code = report.get("style_code")
+    if code and len(code["dims_kept"]) < code["dims"]:
+        lines.append(f"style code: {len(code['dims_kept'])} of {code['dims']} dimensions kept "
+                     f"(pruned as uninformative); MLP leakage of all {code['dims']}: "
+                     f"{code['leak_mlp_all_dims']:.4f}")
     lines.append(f"n: test={n['test']} probe_train={n['probe_train']} swaps={n['swap_images']}; "
                  f"judge test acc {report['judge']['test_acc']:.4f}")
     if report.get("notice"):

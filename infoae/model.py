@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers, ops
 
@@ -185,6 +186,9 @@ class InfoAutoencoder(keras.Model):
         self.generator = build_generator(self.image_shape, config)
         self.adversary_optimizer = keras.optimizers.Adam(config.adversary.learning_rate)
         self.seed_generator = keras.random.SeedGenerator(config.train.seed)
+        # 1 for the code dimensions the style code keeps, 0 for pruned ones (see prune_style).
+        # Not a weight: the run directory records it in run.json and load_run sets it.
+        self.style_mask = np.ones(config.model.style_dim, "float32")
         self.total_steps = 1.0
         self.trackers = {name: keras.metrics.Mean(name=name) for name in _TRACKED}
 
@@ -197,11 +201,38 @@ class InfoAutoencoder(keras.Model):
         return self.encode_style(images, training=training), ops.softmax(
             self.content_head(images, training=training))
 
-    def encode_style(self, images, labels=None, training=False):
+    def encode_style(self, images, labels=None, training=False, pruned=True):
         """Style code (the mean of a variational code). A conditional encoder is given the
-        labels, or the content head's predictions when labels is None."""
+        labels, or the content head's predictions when labels is None. With pruned=False the
+        dimensions that prune_style set to 0 are returned as the encoder computes them."""
         images = ops.convert_to_tensor(images, "float32")
-        return self._encoder_outputs(images, labels, training)[0]
+        mean = self._encoder_outputs(images, labels, training)[0]
+        return mean * ops.convert_to_tensor(self.style_mask) if pruned else mean
+
+    def dimension_information(self, images, labels=None, batch_size=1000):
+        """Nats each code dimension carries about the image: 0.5 ln(1 + Var[mean] / E[var])
+        over the given images (the Gaussian channel bound of a variational code)."""
+        if not self.config.model.variational:
+            raise ValueError("dimension information needs a variational code")
+        means, variances = [], []
+        for start in range(0, len(images), batch_size):
+            batch = ops.convert_to_tensor(images[start:start + batch_size], "float32")
+            part = None if labels is None else labels[start:start + batch_size]
+            mean, log_var = self._encoder_outputs(batch, part, False)
+            means.append(ops.convert_to_numpy(mean))
+            variances.append(ops.convert_to_numpy(ops.exp(ops.clip(log_var, -10.0, 10.0))))
+        means, variances = np.concatenate(means), np.concatenate(variances)
+        return 0.5 * np.log1p(means.var(axis=0) / variances.mean(axis=0))
+
+    def prune_style(self, images, labels=None) -> np.ndarray:
+        """Keep the code dimensions carrying at least model.prune_nats about the images; set
+        the others to the prior mean 0 in encode_style. Returns the nats per dimension."""
+        nats = self.dimension_information(images, labels)
+        keep = nats >= self.config.model.prune_nats
+        if not keep.any():
+            keep[np.argmax(nats)] = True  # Never an empty code.
+        self.style_mask = keep.astype("float32")
+        return nats
 
     def _encoder_outputs(self, images, labels, training):
         """The encoder's outputs as a list: [mean] or [mean, log-variance]."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import numpy as np
+
 from infoae.config import Config, save_config
 from infoae.errors import ConfigError
 from infoae.data import DigitData, load_data, make_dataset, to_float
@@ -99,8 +101,22 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         model.fit(train, validation_data=validation, epochs=config.train.epochs,
                   initial_epoch=initial_epoch, verbose=config.train.verbose,
                   callbacks=_callbacks(config, run_dir, data, resume))
+    model.style_dims = _prune(config, model, data)
     model.save_weights(run_dir / FINAL_WEIGHTS)
     return model
+
+
+def _prune(config: Config, model, data: DigitData) -> dict | None:
+    """Mask the code dimensions below model.prune_nats; returns what was kept, for run.json."""
+    if not (config.model.variational and config.model.prune_nats > 0):
+        return None
+    n = min(config.evaluate.probe_train_size, len(data.train[1]))
+    nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n])
+    kept = np.flatnonzero(model.style_mask).tolist()
+    print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= "
+          f"{config.model.prune_nats} nats about the image and are kept: {kept}")
+    return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
+            "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
 
 
 def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False,
@@ -128,6 +144,8 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     model = fit(config, run_dir, data, resume)
     info["train_seconds"] = round(info.get("train_seconds", 0.0) + time.time() - started, 1)
     info["status"] = "trained"
+    if model.style_dims:
+        info["style_dims"] = model.style_dims
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:

@@ -43,6 +43,9 @@ def test_run_directory_is_self_describing(trained_run):
     info = json.loads((trained_run / "run.json").read_text())
     assert info["seed"] == 0 and info["versions"]["keras"].startswith("3.")
     assert info["split_sizes"] == {"train": 3500, "validation": 500, "test": 1000}
+    dims = info["style_dims"]  # Which code dimensions the final style code keeps, and why.
+    assert dims["kept"] and len(dims["nats"]) == 16 and dims["threshold_nats"] == 0.1
+    assert all((n >= 0.1) == (d in dims["kept"]) for d, n in enumerate(dims["nats"]))
     rows = (trained_run / "logs" / "training.csv").read_text().splitlines()
     assert len(rows) == 1 + 8 and "mon_leak_mlp" in rows[0] and "val_content_acc" in rows[0]
 
@@ -64,6 +67,9 @@ def test_python_api(trained_run):
     images = images[:20].astype("float32") / 255.0
     codes = run.encode_style(images)
     assert codes.shape == (20, 16)
+    kept = json.loads((trained_run / "run.json").read_text())["style_dims"]["kept"]
+    pruned = np.setdiff1d(np.arange(16), kept)
+    assert np.all(codes[:, pruned] == 0.0) and np.all(codes[:, kept].std(0) > 0)
     probabilities = run.predict_content(images)
     np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-4)
     assert np.mean(probabilities.argmax(1) == labels[:20]) > 0.8
@@ -87,7 +93,9 @@ def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     before = json.loads((trained_run / "metrics.json").read_text())["metrics"]
     assert main(["evaluate", str(trained_run)]) == 0
     assert "style_leak_mlp" in capsys.readouterr().out
-    after = json.loads((trained_run / "metrics.json").read_text())["metrics"]
+    after_report = json.loads((trained_run / "metrics.json").read_text())
+    after = after_report["metrics"]
+    assert after_report["style_code"]["dims"] == 16
     assert after["content_acc"] == before["content_acc"]  # Same weights, same test split.
 
 

@@ -118,3 +118,28 @@ def test_train_step_updates_adversary_and_ramps_lambda():
     assert lambdas == sorted(lambdas) and lambdas[0] < lambdas[-1]
     assert int(model.adversary_optimizer.iterations) == 9
     assert int(model.optimizer.iterations) == 3
+
+
+def test_pruning_drops_dimensions_that_carry_nothing():
+    """Dimensions whose mean is constant and whose variance is the prior's carry 0 nats and
+    are set to 0 in the style code; informative ones are kept untouched."""
+    model = build_model(load_config(overrides=["model.style_dim=6"]), (28, 28, 1))
+    mean_layer = model.style_encoder.get_layer("style_mean")
+    log_var_layer = model.style_encoder.get_layer("style_log_var")
+    kernel, bias = [w.numpy() for w in mean_layer.weights]
+    kernel[:, :3] *= 50.0  # Dimensions 0-2 vary from image to image;
+    kernel[:, 3:] = 0.0  # dimensions 3-5: the same mean for every image...
+    mean_layer.set_weights([kernel, np.zeros_like(bias)])
+    log_var_kernel, log_var_bias = [w.numpy() for w in log_var_layer.weights]
+    log_var_bias[:3], log_var_bias[3:] = -8.0, 0.0  # ...and the prior's unit variance.
+    log_var_layer.set_weights([np.zeros_like(log_var_kernel), log_var_bias])
+    images = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
+    labels = np.arange(64) % 10
+
+    nats = model.prune_style(images, labels)
+    assert np.all(nats[3:] < 1e-6) and np.all(nats[:3] > 0.5)
+    np.testing.assert_array_equal(model.style_mask, [1, 1, 1, 0, 0, 0])
+    pruned = model.encode_style(images, labels).numpy()
+    full = model.encode_style(images, labels, pruned=False).numpy()
+    assert np.all(pruned[:, 3:] == 0.0)
+    np.testing.assert_array_equal(pruned[:, :3], full[:, :3])

@@ -1,0 +1,260 @@
+"""Benchmark: training and generation throughput, achieved FLOP/s against this machine's peak,
+input-pipeline headroom and (optionally) time-to-target, measured side by side in one run.
+
+    python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
+    python3 scripts/bench.py --time-to-target --data-dir ../shared/data/mnist
+    python3 scripts/bench.py --config configs/paper.toml --json outputs/bench-paper.json
+
+Every number is measured in this process on this machine; the table is printed and written as
+JSON (default outputs/bench.json). Training throughput is the steady state: the first
+--warmup steps (graph tracing, first-step compile) are timed separately and left out.
+FLOPs per training step are counted by TensorFlow's graph profiler on the traced train step
+(convolutions, their gradients, matmuls); the peak is a large float32 matmul timed here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+ROOT = Path(__file__).resolve().parents[1]
+
+import numpy as np  # noqa: E402
+
+
+def peak_flops(n: int = 2048, repeats: int = 10) -> float:
+    """FLOP/s of an n x n float32 matmul chain (the machine's practical dense peak)."""
+    import tensorflow as tf
+
+    a = tf.random.normal((n, n))
+    b = tf.random.normal((n, n))
+
+    @tf.function
+    def chain(a, b):
+        x = a
+        for _ in range(repeats):
+            x = tf.matmul(x, b) * 1e-3
+        return tf.reduce_sum(x)
+
+    chain(a, b).numpy()  # Trace and warm up.
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        chain(a, b).numpy()
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * n ** 3 * repeats / best
+
+
+def step_flops(model, batch) -> float:
+    """FLOPs of one training step, from TensorFlow's profiler on the traced graph."""
+    import tensorflow as tf
+    from tensorflow.python.profiler import model_analyzer, option_builder
+
+    @tf.function
+    def step(images, labels):
+        return model.train_step((images, labels))
+
+    graph = step.get_concrete_function(*batch).graph
+    options = option_builder.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    return float(model_analyzer.profile(graph, options=options).total_float_ops)
+
+
+def training_throughput(config, image_shape, batch_size, warmup, steps, seed=0) -> dict:
+    """Steady-state training images/s of the config's model on random images of image_shape."""
+    import keras
+    import tensorflow as tf
+
+    from infoae.model import build_model
+
+    rng = np.random.default_rng(seed)
+    images = rng.random((batch_size * 4,) + tuple(image_shape), dtype=np.float32)
+    labels = rng.integers(0, 10, batch_size * 4)
+    model = build_model(config, image_shape, steps_per_epoch=warmup + steps)
+    flops = step_flops(model, (tf.constant(images[:batch_size]), tf.constant(labels[:batch_size])))
+    keras.utils.set_random_seed(seed)
+    model = build_model(config, image_shape, steps_per_epoch=warmup + steps)
+    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(
+        batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)
+
+    times = []
+
+    class Clock(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            times.append(time.perf_counter())
+
+    start = time.perf_counter()
+    model.fit(data, steps_per_epoch=warmup + steps, epochs=1, verbose=0, callbacks=[Clock()])
+    # Logs are fetched every step (the callback asks), so each step is timed to its end.
+    steady = times[-1] - times[warmup - 1]
+    rate = batch_size * steps / steady
+    return {"images_per_s": rate, "warmup_s": times[warmup - 1] - start,
+            "step_ms": 1000.0 * steady / steps, "gflop_per_step": flops / 1e9,
+            "achieved_gflops": flops * steps / steady / 1e9, "model": model}
+
+
+def pipeline_throughput(image_shape, batch_size, batches=300, seed=0) -> float:
+    """Images/s through infoae's real input pipeline (uint8 -> cached, shuffled float batches)."""
+    from infoae.data import make_dataset
+
+    rng = np.random.default_rng(seed)
+    n = batch_size * 100
+    images = rng.integers(0, 256, (n,) + tuple(image_shape), dtype=np.uint8)
+    labels = rng.integers(0, 10, n)
+    dataset = make_dataset(images, labels, batch_size, shuffle=True, seed=seed).repeat()
+    iterator = iter(dataset)
+    for _ in range(110):  # One pass fills the cache.
+        next(iterator)
+    start = time.perf_counter()
+    for _ in range(batches):
+        next(iterator)
+    return batch_size * batches / (time.perf_counter() - start)
+
+
+def swap_throughput(model, config, n: int = 4000, seed=0) -> float:
+    """Images/s of the swap path users call (Run.generate on style codes and labels)."""
+    from infoae.run import Run
+
+    run = Run("bench", model, config)
+    rng = np.random.default_rng(seed)
+    codes = rng.standard_normal((n, config.model.style_dim)).astype(np.float32)
+    labels = rng.integers(0, 10, n)
+    run.generate(codes[:500], labels[:500])  # Warm up.
+    start = time.perf_counter()
+    run.generate(codes, labels)
+    return n / (time.perf_counter() - start)
+
+
+def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95) -> dict:
+    """Train the config on MNIST from data_dir; wall time until the validation content accuracy
+    and the judged swap accuracy both reach their targets (checked after every epoch)."""
+    import keras
+
+    from infoae.data import load_data, make_dataset, to_float
+    from infoae.evaluate import train_judge
+    from infoae.model import build_model
+    from infoae.run import predict_in_batches
+
+    config.data.dir = data_dir
+    data = load_data(config.data, config.train.seed)
+    judge, _ = train_judge(data, config.evaluate.judge_epochs, config.evaluate.seed)
+    images, labels = to_float(data.validation[0]), data.validation[1]
+    sources = images[:500]
+    record = {"epochs": [], "reached_at_epoch": None, "reached_after_s": None}
+
+    steps = len(data.train[1]) // config.train.batch_size
+    clock = {"start": time.perf_counter(), "checks": 0.0}  # Checks are not training time.
+    model = build_model(config, data.image_shape, steps)
+
+    class Target(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            check_start = time.perf_counter()
+            train_s = check_start - clock["start"] - clock["checks"]
+            content = float(np.mean(predict_in_batches(
+                lambda x: self.model.content_head(x), images).argmax(1) == labels))
+            codes = predict_in_batches(lambda x: self.model.encode_style(x), sources)
+            hits = [np.mean(predict_in_batches(
+                lambda c: judge(self.model.generate(c, np.full(len(c), j))), codes).argmax(1) == j)
+                for j in range(10)]
+            swap = float(np.mean(hits))
+            record["epochs"].append({"epoch": epoch + 1, "wall_s": round(train_s, 1),
+                                     "val_content_acc": content, "val_swap_acc": swap})
+            print(f"  epoch {epoch + 1}: {train_s:.0f} s, content {content:.4f}, swap {swap:.4f}")
+            if content >= content_target and swap >= swap_target:
+                record["reached_at_epoch"], record["reached_after_s"] = epoch + 1, round(train_s, 1)
+                self.model.stop_training = True
+            clock["checks"] += time.perf_counter() - check_start
+
+    model.fit(make_dataset(*data.train, config.train.batch_size, shuffle=True,
+                           seed=config.train.seed),
+              epochs=config.train.epochs, verbose=0, callbacks=[Target()])
+    record["targets"] = {"val_content_acc": content_target, "val_swap_acc": swap_target}
+    record["judge"] = "infoae.evaluate judge CNN trained on the training split before the clock"
+    return record
+
+
+def machine() -> dict:
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "gpus": [g.name for g in gpus], "tensorflow": tf.__version__,
+            "python": platform.python_version()}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(ROOT / "configs" / "mnist.toml"),
+                        help="config for the MNIST shape (default configs/mnist.toml)")
+    parser.add_argument("--svhn-config", default=str(ROOT / "configs" / "svhn.toml"))
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        help="override a key of both configs, e.g. model.generator_kernel=3")
+    parser.add_argument("--warmup", type=int, default=5, help="steps left out of the timing")
+    parser.add_argument("--steps", type=int, default=40, help="timed training steps")
+    parser.add_argument("--time-to-target", action="store_true",
+                        help="also train on MNIST until content >= 99%% and swap >= 95%%")
+    parser.add_argument("--data-dir", default="", help="MNIST IDX files for --time-to-target")
+    parser.add_argument("--json", default=str(ROOT / "outputs" / "bench.json"))
+    args = parser.parse_args(argv)
+
+    from infoae.config import load_config
+
+    report = {"machine": machine(), "command": " ".join(["scripts/bench.py"] + sys.argv[1:])}
+    print("Measuring the dense peak (float32 matmul)...")
+    peak = peak_flops()
+    report["peak_gflops"] = peak / 1e9
+    rows = []
+    for name, path, shape in (("mnist", args.config, (28, 28, 1)),
+                              ("svhn", args.svhn_config, (32, 32, 3))):
+        config = load_config(path, args.overrides)
+        batch = config.train.batch_size
+        print(f"Training throughput, {name} shape {shape}, batch {batch}...")
+        train = training_throughput(config, shape, batch, args.warmup, args.steps)
+        model = train.pop("model")
+        pipeline = pipeline_throughput(shape, batch)
+        swap = swap_throughput(model, config)
+        rows.append({"shape": name, "batch": batch, **train,
+                     "flops_fraction_of_peak": train["achieved_gflops"] * 1e9 / peak,
+                     "pipeline_images_per_s": pipeline,
+                     "pipeline_to_training_ratio": pipeline / train["images_per_s"],
+                     "swap_images_per_s": swap})
+    report["rows"] = rows
+    if args.time_to_target:
+        if not args.data_dir:
+            parser.error("--time-to-target needs --data-dir with the MNIST IDX files")
+        print("Time to target on MNIST (content >= 99%, judged swap >= 95%)...")
+        report["time_to_target"] = time_to_target(load_config(args.config, args.overrides),
+                                                  args.data_dir)
+
+    print()
+    print(f"Machine: {report['machine']}")
+    print(f"Dense peak (float32 matmul): {peak / 1e9:.1f} GFLOP/s")
+    header = ("| shape | batch | train img/s | warm-up s | GFLOP/step | achieved GFLOP/s | "
+              "of peak | pipeline / train | swap img/s |")
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+    for r in rows:
+        print(f"| {r['shape']} | {r['batch']} | {r['images_per_s']:.0f} | {r['warmup_s']:.1f} | "
+              f"{r['gflop_per_step']:.2f} | {r['achieved_gflops']:.1f} | "
+              f"{r['flops_fraction_of_peak']:.2f} | {r['pipeline_to_training_ratio']:.0f}x | "
+              f"{r['swap_images_per_s']:.0f} |")
+    if "time_to_target" in report:
+        t = report["time_to_target"]
+        if t["reached_at_epoch"]:
+            print(f"Time to target: {t['reached_after_s']:.0f} s (epoch {t['reached_at_epoch']})")
+        else:
+            print(f"Time to target: not reached in {len(t['epochs'])} epochs")
+    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.json).write_text(json.dumps(report, indent=2))
+    print(f"JSON: {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
