@@ -337,7 +337,7 @@ class InfoAutoencoder(keras.Model):
         self.adversary.get_layer("gradient_reversal").strength.assign(strength)
         info_vars = self.style_encoder.trainable_variables + self.generator.trainable_variables
         with tf.GradientTape(persistent=True) as tape:
-            per_sample, accuracy, codes, mean = self._batch_losses(images, labels, training=True)
+            per_sample, accuracy, codes, watched = self._batch_losses(images, labels, training=True)
             total = tf.nn.compute_average_loss(self._weighted_total(per_sample))
             info = self._info_loss(codes, ops.shape(images)[0])
             info_total = tf.nn.compute_average_loss(self.config.loss.info * info)
@@ -348,9 +348,9 @@ class InfoAutoencoder(keras.Model):
                      else g for g, v in zip(grads, self.trainable_variables)]
         del tape
         self.optimizer.apply(grads, self.trainable_variables)
-        self._extra_adversary_steps(ops.stop_gradient(mean), labels)
+        self._extra_adversary_steps(ops.stop_gradient(watched), labels)
         per_sample["info"] = info
-        return self._track(per_sample, accuracy, mean, strength)
+        return self._track(per_sample, accuracy, watched, strength)
 
     def _extra_adversary_steps(self, codes, labels):
         variables = self.adversary.trainable_variables
@@ -364,15 +364,16 @@ class InfoAutoencoder(keras.Model):
     def test_step(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = ops.cast(labels, "int32")
-        per_sample, accuracy, codes, mean = self._batch_losses(images, labels, training=False)
+        per_sample, accuracy, codes, watched = self._batch_losses(images, labels, training=False)
         per_sample["info"] = self._info_loss(codes, ops.shape(images)[0])
-        return self._track(per_sample, accuracy, mean, self.reversal_strength())
+        return self._track(per_sample, accuracy, watched, self.reversal_strength())
 
-    def _track(self, per_sample, accuracy, mean, strength):
+    def _track(self, per_sample, accuracy, watched, strength):
+        """Update the loss trackers; code_std is the spread of the code the adversary sees."""
         self.trackers["loss"].update_state(self._weighted_total(per_sample))
         for name, values in {**per_sample, **accuracy}.items():
             self.trackers[name].update_state(values)
-        self.trackers["code_std"].update_state(ops.mean(ops.std(mean, axis=0)))
+        self.trackers["code_std"].update_state(ops.mean(ops.std(watched, axis=0)))
         self.trackers["reversal_lambda"].update_state(strength)
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
