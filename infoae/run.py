@@ -81,6 +81,9 @@ def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool) -> Path:
             raise RunDirError(f"cannot resume '{run_dir}': it has no checkpoint "
                               f"({CHECKPOINT_DIR}/{LATEST_FILE}). Start a new run instead.")
         return run_dir
+    if run_dir.exists() and not run_dir.is_dir():
+        raise RunDirError(f"run directory '{run_dir}' is a file, not a directory; choose "
+                          "another --run-dir.")
     if run_dir.exists() and any(run_dir.iterdir()):
         if not overwrite:
             raise RunDirError(f"run directory '{run_dir}' already exists. Pass --resume to "
@@ -89,7 +92,14 @@ def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool) -> Path:
             raise RunDirError(f"refusing to overwrite '{run_dir}': it exists but is not a run "
                               f"directory (no {CONFIG_FILE}). Choose another --run-dir.")
         shutil.rmtree(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        probe = run_dir / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise RunDirError(f"cannot write to run directory '{run_dir}' ({error.strerror}); "
+                          "choose a --run-dir you can write to.") from None
     return run_dir
 
 

@@ -113,6 +113,21 @@ def test_not_a_run_dir(tmp_path, capsys):
     assert (tmp_path / "notes.txt").is_file()
 
 
+def test_run_dir_that_is_a_file_or_not_writable(tmp_path, capsys, monkeypatch):
+    a_file = tmp_path / "results.txt"
+    a_file.write_text("mine")
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err and a_file.read_text() == "mine"
+
+    def refuse(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(Path, "write_text", refuse)  # Root ignores chmod; fake the refusal.
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(tmp_path / "new")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write to run directory" in err and "Permission denied" in err
+
+
 def test_bad_config_is_one_line(capsys):
     assert main(["train", "--config", QUICKSTART, "--set", "train.epoch=3"]) == 2
     err = capsys.readouterr().err
