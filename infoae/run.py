@@ -219,7 +219,7 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
     except Exception as error:  # h5py and Keras raise several types for bad files.
         raise RunDirError(f"cannot load weights '{weights}': {error}") from None
     kept = info.get("style_dims", {}).get("kept")
-    if kept is not None and weights == run_dir / FINAL_WEIGHTS:
+    if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
         # The final model's style code keeps only these dimensions (see model.prune_nats).
         mask = np.zeros(config.model.style_dim, np.float32)
         mask[kept] = 1.0
