@@ -101,7 +101,6 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         model.fit(train, validation_data=validation, epochs=config.train.epochs,
                   initial_epoch=initial_epoch, verbose=config.train.verbose,
                   callbacks=_callbacks(config, run_dir, data, resume))
-    model.style_dims = _prune(config, model, data)
     model.save_weights(run_dir / FINAL_WEIGHTS)
     return model
 
@@ -144,8 +143,9 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     model = fit(config, run_dir, data, resume)
     info["train_seconds"] = round(info.get("train_seconds", 0.0) + time.time() - started, 1)
     info["status"] = "trained"
-    if model.style_dims:
-        info["style_dims"] = model.style_dims
+    style_dims = _prune(config, model, data)  # The mask lives in run.json, not in the weights.
+    if style_dims:
+        info["style_dims"] = style_dims
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:

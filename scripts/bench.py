@@ -29,6 +29,17 @@ ROOT = Path(__file__).resolve().parents[1]
 import numpy as np  # noqa: E402
 
 
+def _best_seconds(function, *args, tries: int = 3) -> float:
+    """Fastest of `tries` timed calls, after one untimed call that traces and warms up."""
+    function(*args).numpy()
+    best = float("inf")
+    for _ in range(tries):
+        start = time.perf_counter()
+        function(*args).numpy()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
 def peak_flops(n: int = 2048, repeats: int = 10) -> float:
     """FLOP/s of an n x n float32 matmul chain (the machine's practical dense peak)."""
     import tensorflow as tf
@@ -43,13 +54,7 @@ def peak_flops(n: int = 2048, repeats: int = 10) -> float:
             x = tf.matmul(x, b) * 1e-3
         return tf.reduce_sum(x)
 
-    chain(a, b).numpy()  # Trace and warm up.
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        chain(a, b).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * n ** 3 * repeats / best
+    return 2.0 * n ** 3 * repeats / _best_seconds(chain, a, b)
 
 
 def peak_conv_flops(repeats: int = 10) -> float:
@@ -65,13 +70,7 @@ def peak_conv_flops(repeats: int = 10) -> float:
             x = tf.nn.conv2d(x, kernel, 1, "SAME")
         return tf.reduce_sum(x)
 
-    chain(images).numpy()
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        chain(images).numpy()
-        best = min(best, time.perf_counter() - start)
-    return 2.0 * 64 * 64 * 64 * 9 * 64 * 64 * repeats / best
+    return 2.0 * 64 * 64 * 64 * 9 * 64 * 64 * repeats / _best_seconds(chain, images)
 
 
 def step_flops(model, batch) -> float:
@@ -100,9 +99,8 @@ def training_throughput(config, image_shape, batch_size, warmup, steps, seed=0) 
     images = rng.random((batch_size * 4,) + tuple(image_shape), dtype=np.float32)
     labels = rng.integers(0, 10, batch_size * 4)
     model = build_model(config, image_shape, steps_per_epoch=warmup + steps)
+    # Tracing the step for the profiler runs nothing: the model is still untrained after it.
     flops = step_flops(model, (tf.constant(images[:batch_size]), tf.constant(labels[:batch_size])))
-    keras.utils.set_random_seed(seed)
-    model = build_model(config, image_shape, steps_per_epoch=warmup + steps)
     data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(
         batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)
 
