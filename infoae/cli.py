@@ -4,6 +4,7 @@
                  [--set key=value ...] [--resume] [--overwrite]
     infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
     infoae evaluate RUN_DIR [--data-dir DIR]
+    infoae compare RUN_DIR... [--out table.md]
 
 Errors in the input (config, data, run directory, images) print one line and exit with 2;
 --debug shows the traceback.
@@ -45,6 +46,10 @@ def _parser() -> argparse.ArgumentParser:
     evaluate = verbs.add_parser("evaluate", help="compute metrics; writes RUN_DIR/metrics.json")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+
+    compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
+    compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    compare.add_argument("--out", help="also write the table to this file")
     return parser
 
 
@@ -100,12 +105,22 @@ def _evaluate(args) -> None:
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
 
 
+def _compare(args) -> None:
+    from infoae.compare import compare_table
+
+    table = compare_table(args.run_dirs)
+    print(table)
+    if args.out:
+        Path(args.out).write_text(table + "\n")
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from infoae.errors import InfoaeError
 
     try:
-        {"train": _train, "swap": _swap, "evaluate": _evaluate}[args.verb](args)
+        {"train": _train, "swap": _swap, "evaluate": _evaluate,
+         "compare": _compare}[args.verb](args)
     except (InfoaeError, FileNotFoundError, PermissionError) as error:
         if args.debug:
             raise

@@ -207,9 +207,20 @@ class EvaluateConfig:
     judge_epochs: int = 3
     # Seed of the probes and the judge.
     seed: int = 0
+    # Factor-level metrics (MIG, SAP, DCI, style_factor_r2, swap_factor_error) where the
+    # dataset has style factors: MNIST morphometrics, SynDigits' recorded factors.
+    factor_metrics: bool = True
+    # Training images the factor probes and trees are fitted on, and test images scored.
+    factor_train_size: int = 10000
+    factor_test_size: int = 5000
+    # Test images whose style is swapped to all ten labels for swap_factor_error.
+    swap_factor_sources: int = 1000
 
     def validate(self) -> None:
         _check("evaluate.probe_train_size", self.probe_train_size >= 20, "an integer >= 20")
+        _check("evaluate.factor_train_size", self.factor_train_size >= 20, "an integer >= 20")
+        _check("evaluate.factor_test_size", self.factor_test_size >= 20, "an integer >= 20")
+        _check("evaluate.swap_factor_sources", self.swap_factor_sources >= 1, "an integer >= 1")
         _check("evaluate.swap_size", self.swap_size >= 1, "an integer >= 1")
         _check("evaluate.judge_epochs", self.judge_epochs >= 1, "an integer >= 1")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from infoae.data import DigitData, load_data, make_dataset, to_float
-from infoae.metrics import probe_accuracy, psnr, style_consistency
+from infoae.factors import FactorSource, factor_metrics, mean_score
+from infoae.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
 from infoae.run import Run, load_run, predict_in_batches, write_json
 
 METRICS_FILE = "metrics.json"
@@ -59,6 +60,13 @@ def _predict(model, images) -> np.ndarray:
     return predict_in_batches(lambda x: model(x, training=False), images, batch_size=1000)
 
 
+def judge_features(judge):
+    """The judge's penultimate layer (dense 128, after ReLU): the features of the FDD."""
+    import keras
+
+    return keras.Model(judge.input, judge.layers[-3].output)
+
+
 def evaluate_run(run_dir: str | Path, run: Run | None = None,
                  data: DigitData | None = None) -> dict:
     """Compute the core metrics of a run, write them to RUN_DIR/metrics.json, return them."""
@@ -77,13 +85,17 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
     judge, judge_validation_acc = train_judge(data, settings.judge_epochs, settings.seed)
     judge_test_acc = float(np.mean(_predict(judge, test_images).argmax(1) == test_labels))
 
+    features = judge_features(judge)
     n_swap = min(settings.swap_size, len(test_labels))
     swap_codes = test_codes[:n_swap]
-    swap_hits, swapped_codes = [], []
+    swap_hits, swapped_codes, swapped_features = [], [], []
     for label in range(10):
         swapped = run.generate(swap_codes, np.full(n_swap, label))
         swap_hits.append(np.mean(_predict(judge, swapped).argmax(1) == label))
         swapped_codes.append(run.encode_style(swapped))
+        swapped_features.append(_predict(features, swapped))
+    test_features = _predict(features, test_images)
+    reference_features = _predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
 
     metrics = {
@@ -97,6 +109,7 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
                                                np.concatenate(swapped_codes), settings.seed),
         "recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
+        "fdd": frechet_distance(np.concatenate(swapped_features), test_features),
     }
     kept = np.flatnonzero(run.model.style_mask)
     style_code = {"dims": int(config.model.style_dim), "dims_kept": kept.tolist()}
@@ -114,6 +127,9 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
         "judge": {"architecture": "4 conv (32,32,64,64) + dense 128, trained on real train images",
                   "epochs": settings.judge_epochs, "validation_acc": judge_validation_acc,
                   "test_acc": judge_test_acc},
+        "fdd": {"features": "the judge's penultimate layer (dense 128, ReLU)",
+                "swapped_vs": "real test images",
+                "real_train_vs_test": frechet_distance(reference_features, test_features)},
         "n": {"test": int(len(test_labels)), "probe_train": int(n_probe), "swap_sources": int(n_swap),
               "swap_images": int(10 * n_swap)},
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
@@ -122,6 +138,8 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
                      "dataset": data.name, "data_source": data.source},
         "elapsed_s": round(time.time() - started, 1),
     }
+    if settings.factor_metrics and FactorSource.available(data):
+        report["factors"] = factor_metrics(run, data, settings)
     if data.notice:
         report["notice"] = data.notice
     write_json(Path(run.run_dir) / METRICS_FILE, report)
@@ -138,8 +156,32 @@ def format_metrics(report: dict) -> str:
             ("style_consistency", m["style_consistency"], "lower (0 = kept)"),
             ("recon_mse", m["recon_mse"], "lower"),
             ("recon_psnr", m["recon_psnr"], "higher (dB)")]
+    if "fdd" in m:
+        rows.append(("fdd", m["fdd"], f"lower (real train vs test: "
+                                      f"{report['fdd']['real_train_vs_test']:.2f})"))
+    factors = report.get("factors")
+    if factors:
+        categorical = factors["categorical"]
+        rows += [("mig", factors["mig"]["mig"], "higher (style code vs style factors)"),
+                 ("sap", factors["sap"]["sap"], "higher"),
+                 ("dci_disentanglement", factors["dci"]["disentanglement"], "higher"),
+                 ("dci_completeness", factors["dci"]["completeness"], "higher"),
+                 ("dci_informativeness", factors["dci"]["informativeness"], "higher"),
+                 ("style_factor_r2", mean_score(factors["style_factor_r2"], categorical),
+                  "higher (mean over continuous factors)"),
+                 ("content_factor_r2", mean_score(factors["content_factor_r2"], categorical),
+                  "lower"),
+                 ("swap_factor_error", factors["swap_factor_error"]["ratio"],
+                  "lower (random pairs = 1)")]
     lines = [f"{'metric':<20}{'value':>10}  better", "-" * 48]
     lines += [f"{name:<20}{value:>10.4f}  {better}" for name, value, better in rows]
+    if factors:
+        lines.append("per factor (R^2 from style / from content; font: accuracy; swap error ratio):")
+        swap = factors["swap_factor_error"]["per_factor"]
+        for name in factors["factors"]:
+            ratio = f"  swap {swap[name]['ratio']:.3f}" if name in swap else ""
+            lines.append(f"  {name:<12}{factors['style_factor_r2'][name]:>8.3f} /"
+                         f"{factors['content_factor_r2'][name]:>7.3f}{ratio}")
     n = report["n"]
     code = report.get("style_code")
     if code and len(code["dims_kept"]) < code["dims"]:

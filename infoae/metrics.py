@@ -44,3 +44,25 @@ def style_consistency(source_codes, swapped_codes, seed: int = 0) -> float:
     random_pairs = np.mean(np.sum((source_codes - source_codes[partners]) ** 2, axis=1))
     kept = np.mean(np.sum((np.asarray(swapped_codes) - source_codes) ** 2, axis=1))
     return float(kept / max(random_pairs, 1e-12))
+
+
+def frechet_distance(features_a, features_b) -> float:
+    """Frechet distance between Gaussians fitted to two feature sets (N, D) (as in FID)."""
+    import warnings
+
+    from scipy import linalg
+
+    features_a, features_b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
+    mean_a, mean_b = features_a.mean(0), features_b.mean(0)
+    cov_a = np.cov(features_a, rowvar=False)
+    cov_b = np.cov(features_b, rowvar=False)
+    with warnings.catch_warnings():
+        # Dead ReLU units make the covariances singular; sqrtm warns but stays accurate, and
+        # a non-finite root is retried with a small ridge (as FID implementations do).
+        warnings.simplefilter("ignore")
+        root = linalg.sqrtm(cov_a @ cov_b)
+        if not np.all(np.isfinite(root)):
+            ridge = 1e-6 * np.eye(len(cov_a))
+            root = linalg.sqrtm((cov_a + ridge) @ (cov_b + ridge))
+    trace = np.trace(cov_a) + np.trace(cov_b) - 2.0 * np.trace(np.real(root))
+    return float(np.sum((mean_a - mean_b) ** 2) + max(trace, 0.0))

@@ -1,0 +1,198 @@
+"""Factor-level evaluation of a run: does the style code hold the style factors?
+
+Factors per dataset (METRICS.md "Factor-level"):
+- MNIST (and the offline sample): Morpho-MNIST measurements of every image
+  (`infoae.morphometrics`: area, length, thickness, slant, width, height).
+- SynDigits: the recorded factors (font, foreground and background colour, scale, rotation,
+  offsets); for generated images, which have no record, a CNN regressor trained here on real
+  training images reads colours, scale and rotation.
+- SVHN: none (no factor metrics).
+
+Metrics (cores in `infoae.disentanglement`), on factor_test_size test images; probes and
+trees are fitted on factor_train_size training images:
+- mig, sap, dci over the style code's kept dimensions;
+- style_factor_r2: each factor predicted from the style code, and from the content head's
+  class probabilities (R^2 for a continuous factor, accuracy for the font);
+- swap_factor_error: per swap factor, the mean absolute difference between the factor of the
+  style source and of generate(style of source, label j), over swap_factor_sources test
+  sources and all ten labels; divided by the same difference for a random real test image of
+  label j (the ratio is about 1 when the style is not kept, 0 when it is kept exactly).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infoae.data import DigitData, make_dataset, to_float
+
+MNIST_SWAP_FACTORS = ("thickness", "slant", "width", "height")
+SYNDIGITS_SWAP_FACTORS = ("fg_r", "fg_g", "fg_b", "bg_r", "bg_g", "bg_b", "scale", "rotation")
+
+
+class FactorSource:
+    """The style factors of a dataset: of its real images, and read off generated images."""
+
+    def __init__(self, data: DigitData, seed: int = 0, regressor_epochs: int = 3):
+        self.data = data
+        if data.name in ("mnist", "mnist_sample"):
+            from infoae.morphometrics import MORPHOMETRICS
+
+            self.names, self.categorical = MORPHOMETRICS, (False,) * len(MORPHOMETRICS)
+            self.swap_names = MNIST_SWAP_FACTORS
+        elif data.factors:
+            from infoae.syndigits import CATEGORICAL_FACTORS, STYLE_FACTORS
+
+            self.names = STYLE_FACTORS
+            self.categorical = tuple(n in CATEGORICAL_FACTORS for n in STYLE_FACTORS)
+            self.swap_names = SYNDIGITS_SWAP_FACTORS
+        else:
+            raise ValueError(f"dataset {data.name} has no style factors")
+        self.seed, self.regressor_epochs = seed, regressor_epochs
+        self._regressor = None
+        self.regressor_info = None
+
+    @staticmethod
+    def available(data: DigitData) -> bool:
+        return data.name in ("mnist", "mnist_sample") or bool(data.factors)
+
+    def real(self, split: str, count: int) -> np.ndarray:
+        """Factors (count, len(names)) of the first count images of a split."""
+        if self.data.factors:
+            columns = [self.data.factor_names.index(n) for n in self.names]
+            return self.data.factors[split][:count][:, columns]
+        from infoae.morphometrics import measure
+
+        return measure(getattr(self.data, split)[0][:count])
+
+    def read_swap_factors(self, images: np.ndarray) -> np.ndarray:
+        """Swap factors (N, len(swap_names)) measured on (generated) float images."""
+        if not self.data.factors:
+            from infoae.morphometrics import MORPHOMETRICS, measure
+
+            columns = [MORPHOMETRICS.index(n) for n in self.swap_names]
+            return measure(images)[:, columns]
+        return self._factor_regressor().predict(images)
+
+    def swap_columns(self) -> list[int]:
+        return [self.names.index(n) for n in self.swap_names]
+
+    def _factor_regressor(self):
+        if self._regressor is None:
+            self._regressor = FactorRegressor(self.data, self.swap_names, self.seed,
+                                              self.regressor_epochs)
+            self.regressor_info = self._regressor.info
+        return self._regressor
+
+
+class FactorRegressor:
+    """A CNN that reads recorded factors off images, trained on real training images."""
+
+    def __init__(self, data: DigitData, names, seed: int, epochs: int):
+        import keras
+        from keras import layers
+
+        columns = [data.factor_names.index(n) for n in names]
+        targets = data.factors["train"][:, columns]
+        self.mean, self.scale = targets.mean(0), np.maximum(targets.std(0), 1e-6)
+        keras.utils.set_random_seed(seed)
+        self.model = keras.Sequential([
+            keras.Input(data.image_shape),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.Conv2D(32, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.Conv2D(64, 3, padding="same", activation="relu"),
+            layers.MaxPooling2D(),
+            layers.Flatten(),
+            layers.Dense(128, activation="relu"),
+            layers.Dense(len(columns)),
+        ], name="factor_regressor")
+        self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+        standardised = ((targets - self.mean) / self.scale).astype(np.float32)
+        self.model.fit(make_dataset(data.train[0], standardised, 128, shuffle=True, seed=seed),
+                       epochs=epochs, verbose=0)
+        test_targets = data.factors["test"][:, columns]
+        predicted = self.predict(to_float(data.test[0]))
+        self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "
+                                     "factors, trained on real train images",
+                     "epochs": epochs, "factors": list(names),
+                     "test_mae": np.mean(np.abs(predicted - test_targets), axis=0).tolist()}
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        from infoae.run import predict_in_batches
+
+        out = predict_in_batches(lambda x: self.model(x, training=False), images, batch_size=1000)
+        return out * self.scale + self.mean
+
+
+def swap_factor_error(run, source: FactorSource, sources: np.ndarray, labels: np.ndarray,
+                      test_factors: np.ndarray, test_labels: np.ndarray, seed: int) -> dict:
+    """Errors of the swap factors; see the module docstring."""
+    columns = source.swap_columns()
+    source_factors = test_factors[:len(sources)][:, columns]
+    codes = run.encode_style(sources)
+    rng = np.random.default_rng(seed)
+    swap_errors, baseline_errors = [], []
+    for label in range(10):
+        generated = source.read_swap_factors(run.generate(codes, np.full(len(codes), label)))
+        swap_errors.append(np.abs(generated - source_factors))
+        pool = np.flatnonzero(test_labels == label)
+        partners = rng.choice(pool, len(codes))
+        baseline_errors.append(np.abs(test_factors[partners][:, columns] - source_factors))
+    reconstructed = source.read_swap_factors(run.reconstruct(sources, labels))
+    swap_mae = np.concatenate(swap_errors).mean(0)
+    baseline_mae = np.concatenate(baseline_errors).mean(0)
+    ratio = swap_mae / np.maximum(baseline_mae, 1e-12)
+    names = source.swap_names
+    return {"ratio": float(np.mean(ratio)),
+            "per_factor": {n: {"swap_mae": float(s), "random_pair_mae": float(b),
+                               "reconstruction_mae": float(r), "ratio": float(q)}
+                           for n, s, b, r, q in zip(names, swap_mae, baseline_mae,
+                                                    np.abs(reconstructed - source_factors).mean(0),
+                                                    ratio)},
+            "n_sources": int(len(codes)), "n_swaps": int(10 * len(codes))}
+
+
+def factor_metrics(run, data: DigitData, settings) -> dict:
+    """Every factor-level metric that applies to the run's dataset (see the module docstring)."""
+    from infoae import disentanglement as dis
+
+    source = FactorSource(data, settings.seed)
+    n_train = min(settings.factor_train_size, len(data.train[1]))
+    n_test = min(settings.factor_test_size, len(data.test[1]))
+    train_images, test_images = to_float(data.train[0][:n_train]), to_float(data.test[0][:n_test])
+    train_factors, test_factors = source.real("train", n_train), source.real("test", n_test)
+    kept = np.flatnonzero(run.model.style_mask)
+    train_codes = run.encode_style(train_images)[:, kept]
+    test_codes = run.encode_style(test_images)[:, kept]
+    categorical = source.categorical
+    style_scores = dis.factor_scores(train_codes, train_factors, test_codes, test_factors,
+                                     categorical, settings.seed)
+    content_scores = dis.factor_scores(run.predict_content(train_images), train_factors,
+                                       run.predict_content(test_images), test_factors,
+                                       categorical, settings.seed)
+    n_sources = min(settings.swap_factor_sources, n_test)
+    report = {
+        "factors": list(source.names),
+        "categorical": [n for n, c in zip(source.names, categorical) if c],
+        "mig": dis.mig(test_codes, test_factors, categorical),
+        "sap": dis.sap(train_codes, train_factors, test_codes, test_factors, categorical),
+        "dci": dis.dci(train_codes, train_factors, test_codes, test_factors, categorical,
+                       settings.seed),
+        "style_factor_r2": dict(zip(source.names, style_scores)),
+        "content_factor_r2": dict(zip(source.names, content_scores)),
+        "swap_factor_error": swap_factor_error(
+            run, source, test_images[:n_sources], data.test[1][:n_sources], test_factors,
+            data.test[1][:n_test], settings.seed),
+        "n": {"train": int(n_train), "test": int(n_test)},
+        "code_dims": kept.tolist(),
+    }
+    if source.regressor_info:
+        report["swap_factor_error"]["regressor"] = source.regressor_info
+    return report
+
+
+def mean_score(scores: dict, categorical) -> float:
+    """Mean R^2 over the continuous factors of a style/content_factor_r2 dict."""
+    values = [v for name, v in scores.items() if name not in categorical]
+    return float(np.mean(values)) if values else float("nan")
