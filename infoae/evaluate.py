@@ -64,7 +64,7 @@ def judge_features(judge):
     """The judge's penultimate layer (dense 128, after ReLU): the features of the FDD."""
     import keras
 
-    return keras.Model(judge.input, judge.layers[-3].output)
+    return keras.Model(judge.inputs[0], judge.layers[-3].output)
 
 
 def evaluate_run(run_dir: str | Path, run: Run | None = None,
