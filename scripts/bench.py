@@ -1,5 +1,6 @@
 """Benchmark: training and generation throughput, achieved FLOP/s against this machine's peak,
-input-pipeline headroom and (optionally) time-to-target, measured side by side in one run.
+input-pipeline headroom, SynDigits rendering and morphometrics speed, and (optionally)
+time-to-target, measured side by side in one run.
 
     python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
     python3 scripts/bench.py --time-to-target --data-dir ../shared/data/mnist
@@ -200,6 +201,23 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
     return record
 
 
+def factor_data_throughput(n_render: int = 10000, n_measure: int = 2000) -> dict:
+    """Images/s of rendering SynDigits (factors included) and of Morpho-MNIST measurements."""
+    from infoae import syndigits
+    from infoae.data import load_mnist_sample
+    from infoae.morphometrics import measure
+
+    syndigits.glyph_atlas()  # Fonts rasterised once per process; timed with the render.
+    start = time.perf_counter()
+    syndigits.render(n_render, seed=0)
+    render = n_render / (time.perf_counter() - start)
+    (images, _), _ = load_mnist_sample()
+    start = time.perf_counter()
+    measure(images[:n_measure])
+    return {"syndigits_render_images_per_s": render,
+            "morphometrics_images_per_s": n_measure / (time.perf_counter() - start)}
+
+
 def machine() -> dict:
     import tensorflow as tf
 
@@ -248,6 +266,8 @@ def main(argv=None) -> int:
                      "pipeline_to_training_ratio": pipeline / train["images_per_s"],
                      "swap_images_per_s": swap})
     report["rows"] = rows
+    print("SynDigits rendering and morphometrics...")
+    report["factor_data"] = factor_data_throughput()
     if args.time_to_target:
         if not args.data_dir:
             parser.error("--time-to-target needs --data-dir with the MNIST IDX files")
@@ -268,6 +288,13 @@ def main(argv=None) -> int:
               f"{r['gflop_per_step']:.2f} | {r['achieved_gflops']:.1f} | "
               f"{r['flops_fraction_of_peak']:.2f} | {r['pipeline_to_training_ratio']:.0f}x | "
               f"{r['swap_images_per_s']:.0f} |")
+    data = report["factor_data"]
+    svhn_training = rows[-1]["images_per_s"]
+    print(f"SynDigits rendering: {data['syndigits_render_images_per_s']:.0f} img/s "
+          f"({data['syndigits_render_images_per_s'] / svhn_training:.1f}x the svhn-shape "
+          f"training speed: rendering the data set costs {svhn_training / data['syndigits_render_images_per_s'] * 100:.0f}% "
+          "of one training epoch); morphometrics: "
+          f"{data['morphometrics_images_per_s']:.0f} img/s")
     if "time_to_target" in report:
         t = report["time_to_target"]
         if t["reached_at_epoch"]:
