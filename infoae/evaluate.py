@@ -20,8 +20,10 @@ from infoae.run import Run, load_run, predict_in_batches, write_json
 METRICS_FILE = "metrics.json"
 
 
-def build_judge(image_shape):
-    """An independent digit classifier (not the content head's architecture)."""
+def build_judge(image_shape, outputs: int = 10, activation: str | None = "softmax",
+                dropout: float = 0.3, name: str = "judge"):
+    """An independent digit classifier (not the content head's architecture); with
+    activation=None and no dropout the same network regresses `outputs` numbers."""
     import keras
     from keras import layers
 
@@ -35,9 +37,9 @@ def build_judge(image_shape):
         layers.MaxPooling2D(),
         layers.Flatten(),
         layers.Dense(128, activation="relu"),
-        layers.Dropout(0.3),
-        layers.Dense(10, activation="softmax"),
-    ], name="judge")
+        layers.Dropout(dropout),
+        layers.Dense(outputs, activation=activation),
+    ], name=name)
 
 
 def train_judge(data: DigitData, epochs: int, seed: int):

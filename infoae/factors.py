@@ -89,24 +89,15 @@ class FactorRegressor:
 
     def __init__(self, data: DigitData, names, seed: int, epochs: int):
         import keras
-        from keras import layers
+
+        from infoae.evaluate import build_judge
 
         columns = [data.factor_names.index(n) for n in names]
         targets = data.factors["train"][:, columns]
         self.mean, self.scale = targets.mean(0), np.maximum(targets.std(0), 1e-6)
         keras.utils.set_random_seed(seed)
-        self.model = keras.Sequential([
-            keras.Input(data.image_shape),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.Conv2D(32, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
-            layers.Conv2D(64, 3, padding="same", activation="relu"),
-            layers.MaxPooling2D(),
-            layers.Flatten(),
-            layers.Dense(128, activation="relu"),
-            layers.Dense(len(columns)),
-        ], name="factor_regressor")
+        self.model = build_judge(data.image_shape, len(columns), activation=None, dropout=0.0,
+                                 name="factor_regressor")
         self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         standardised = ((targets - self.mean) / self.scale).astype(np.float32)
         self.model.fit(make_dataset(data.train[0], standardised, 128, shuffle=True, seed=seed),
