@@ -138,12 +138,12 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
         "settings": {"split": "test", "probes": "StandardScaler + LogisticRegression / MLP(256,256)",
                      "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
                      "dataset": data.name, "data_source": data.source},
-        "elapsed_s": round(time.time() - started, 1),
     }
     if settings.factor_metrics and FactorSource.available(data):
         report["factors"] = factor_metrics(run, data, settings)
     if data.notice:
         report["notice"] = data.notice
+    report["elapsed_s"] = round(time.time() - started, 1)
     write_json(Path(run.run_dir) / METRICS_FILE, report)
     return report
 
