@@ -30,6 +30,7 @@ FONTS = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSans-Oblique.ttf",
 # Recorded factors, in column order. font is categorical; the others are continuous.
 FACTOR_NAMES = ("font", "fg_r", "fg_g", "fg_b", "bg_r", "bg_g", "bg_b", "scale", "rotation",
                 "dx", "dy", "neighbour_left", "neighbour_right", "blur", "noise")
+COLUMN = {name: i for i, name in enumerate(FACTOR_NAMES)}
 # The style factors evaluation asks the style code for (the nuisances are left out).
 STYLE_FACTORS = ("font", "fg_r", "fg_g", "fg_b", "bg_r", "bg_g", "bg_b", "scale", "rotation",
                  "dx", "dy")
@@ -136,15 +137,14 @@ def _sample_glyph(flat_masks, glyph, x, y):
 def _ink(labels, factors, neighbour_digits) -> np.ndarray:
     """Ink coverage (n, 32, 32) of the centre digit and its neighbours."""
     masks, widths = glyph_atlas()
-    column = {name: i for i, name in enumerate(FACTOR_NAMES)}
-    font = factors[:, column["font"]].astype(np.int64)
-    zoom = factors[:, column["scale"]] * DIGIT_HEIGHT / GLYPH_HEIGHT  # output px per atlas px
-    angle = np.deg2rad(factors[:, column["rotation"]])
+    font = factors[:, COLUMN["font"]].astype(np.int64)
+    zoom = factors[:, COLUMN["scale"]] * DIGIT_HEIGHT / GLYPH_HEIGHT  # output px per atlas px
+    angle = np.deg2rad(factors[:, COLUMN["rotation"]])
     centre = (IMAGE_SIZE - 1) / 2.0
     grid = np.arange(IMAGE_SIZE, dtype=np.float32) - centre
     # Output pixel offsets from the digit centre, rotated back and scaled into atlas pixels.
-    u = grid[None, None, :] - factors[:, column["dx"], None, None]
-    v = grid[None, :, None] - factors[:, column["dy"], None, None]
+    u = grid[None, None, :] - factors[:, COLUMN["dx"], None, None]
+    v = grid[None, :, None] - factors[:, COLUMN["dy"], None, None]
     cos, sin = np.cos(angle)[:, None, None], np.sin(angle)[:, None, None]
     zoom = zoom[:, None, None]
     atlas_x = (cos * u - sin * v) / zoom   # counter-clockwise rotation of the digit
@@ -155,7 +155,7 @@ def _ink(labels, factors, neighbour_digits) -> np.ndarray:
                         atlas_y + atlas_centre)
     gap = 0.18 * GLYPH_HEIGHT
     for side, sign in ((0, -1.0), (1, 1.0)):
-        present = factors[:, column[f"neighbour_{'left' if side == 0 else 'right'}"]] > 0.5
+        present = factors[:, COLUMN[f"neighbour_{'left' if side == 0 else 'right'}"]] > 0.5
         digit = neighbour_digits[:, side]
         shift = (widths[font, labels] + widths[font, digit]) / 2.0 + gap
         neighbour = _sample_glyph(flat_masks, font * 10 + digit, atlas_x - sign
@@ -166,8 +166,7 @@ def _ink(labels, factors, neighbour_digits) -> np.ndarray:
 
 def _blur_and_noise(images, factors, rng) -> np.ndarray:
     """Per-image Gaussian blur (separable, as two batched matrix products) and pixel noise."""
-    column = {name: i for i, name in enumerate(FACTOR_NAMES)}
-    sigma = np.maximum(factors[:, column["blur"]], 1e-3)[:, None, None]
+    sigma = np.maximum(factors[:, COLUMN["blur"]], 1e-3)[:, None, None]
     grid = np.arange(IMAGE_SIZE, dtype=np.float32)
     kernel = np.exp(-(grid[None, :, None] - grid[None, None, :]) ** 2 / (2.0 * sigma ** 2))
     kernel /= kernel.sum(axis=2, keepdims=True)  # Rows sum to 1, edges included.
@@ -177,7 +176,7 @@ def _blur_and_noise(images, factors, rng) -> np.ndarray:
                         .reshape(n, IMAGE_SIZE, IMAGE_SIZE * 3))
     blurred = blurred.reshape(n, IMAGE_SIZE, IMAGE_SIZE, 3).transpose(0, 2, 1, 3)
     noise = rng.standard_normal(images.shape, dtype=np.float32)
-    return blurred + noise * factors[:, column["noise"], None, None, None]
+    return blurred + noise * factors[:, COLUMN["noise"], None, None, None]
 
 
 def render(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -191,7 +190,6 @@ def render(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     images = np.empty((n, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8)
     labels = np.empty(n, np.int64)
     factors = np.empty((n, len(FACTOR_NAMES)), np.float32)
-    column = {name: i for i, name in enumerate(FACTOR_NAMES)}
     for block, start in enumerate(range(0, n, BLOCK)):
         part = slice(start, min(start + BLOCK, n))
         size = part.stop - part.start
@@ -199,8 +197,8 @@ def render(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             np.random.default_rng([seed, block]), BLOCK)
         labels[part], factors[part] = block_labels[:size], block_factors[:size]
         ink = _ink(labels[part], factors[part], neighbour_digits[:size])[..., None]
-        foreground = factors[part, column["fg_r"]:column["fg_b"] + 1][:, None, None, :]
-        background = factors[part, column["bg_r"]:column["bg_b"] + 1][:, None, None, :]
+        foreground = factors[part, COLUMN["fg_r"]:COLUMN["fg_b"] + 1][:, None, None, :]
+        background = factors[part, COLUMN["bg_r"]:COLUMN["bg_b"] + 1][:, None, None, :]
         picture = background * (1.0 - ink) + foreground * ink
         picture = _blur_and_noise(picture.astype(np.float32), factors[part],
                                   np.random.default_rng([seed, block, 1]))
