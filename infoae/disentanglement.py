@@ -48,12 +48,10 @@ def _discrete_factors(factors: np.ndarray, categorical) -> np.ndarray:
     return out
 
 
-def mutual_information(codes: np.ndarray, factors: np.ndarray, categorical) -> np.ndarray:
-    """Mutual information (nats) of every discretised code dimension with every factor."""
+def _mutual_information(discrete_codes: np.ndarray, discrete_factors: np.ndarray) -> np.ndarray:
+    """Mutual information (nats) of every discrete code dimension with every discrete factor."""
     from sklearn.metrics import mutual_info_score
 
-    discrete_codes = histogram_discretize(codes)
-    discrete_factors = _discrete_factors(factors, categorical)
     return np.array([[mutual_info_score(discrete_factors[:, k], discrete_codes[:, d])
                       for k in range(discrete_factors.shape[1])]
                      for d in range(discrete_codes.shape[1])])
@@ -63,8 +61,8 @@ def mig(codes: np.ndarray, factors: np.ndarray, categorical) -> dict:
     """Mutual information gap: {'mig': mean over factors, 'per_factor': [...]}."""
     from sklearn.metrics import mutual_info_score
 
-    information = mutual_information(codes, factors, categorical)
     discrete_factors = _discrete_factors(factors, categorical)
+    information = _mutual_information(histogram_discretize(codes), discrete_factors)
     entropy = np.array([mutual_info_score(f, f) for f in discrete_factors.T])
     ranked = np.sort(information, axis=0)[::-1]
     second = ranked[1] if len(ranked) > 1 else np.zeros(ranked.shape[1])

@@ -25,6 +25,7 @@ import numpy as np
 
 from infoae.data import DigitData, make_dataset, to_float
 
+MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
 MNIST_SWAP_FACTORS = ("thickness", "slant", "width", "height")
 SYNDIGITS_SWAP_FACTORS = ("fg_r", "fg_g", "fg_b", "bg_r", "bg_g", "bg_b", "scale", "rotation")
 
@@ -34,7 +35,7 @@ class FactorSource:
 
     def __init__(self, data: DigitData, seed: int = 0, regressor_epochs: int = 3):
         self.data = data
-        if data.name in ("mnist", "mnist_sample"):
+        if data.name in MORPHOMETRIC_DATASETS:
             from infoae.morphometrics import MORPHOMETRICS
 
             self.names, self.categorical = MORPHOMETRICS, (False,) * len(MORPHOMETRICS)
@@ -53,7 +54,7 @@ class FactorSource:
 
     @staticmethod
     def available(data: DigitData) -> bool:
-        return data.name in ("mnist", "mnist_sample") or bool(data.factors)
+        return data.name in MORPHOMETRIC_DATASETS or bool(data.factors)
 
     def real(self, split: str, count: int) -> np.ndarray:
         """Factors (count, len(names)) of the first count images of a split."""
