@@ -5,6 +5,8 @@
     infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
     infoae evaluate RUN_DIR [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
+    infoae transfer --method {gatys,infoae} --content IMG_OR_INDEX --style IMG_OR_INDEX
+                    [--run RUN_DIR | --config CFG] [--loss-network DIR] [--out PNG]
 
 Errors in the input (config, data, run directory, images) print one line and exit with 2;
 --debug shows the traceback.
@@ -50,6 +52,27 @@ def _parser() -> argparse.ArgumentParser:
     compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--out", help="also write the table to this file")
+
+    transfer = verbs.add_parser(
+        "transfer", help="style transfer of one image pair (or index ranges): Gatys et al.'s "
+        "optimisation or a trained Info-autoencoder")
+    transfer.add_argument("--method", choices=("gatys", "infoae"), default="gatys")
+    transfer.add_argument("--content", required=True, metavar="IMG_OR_INDEX",
+                          help="content image: a test-split index (3), a range (0:8) or a file")
+    transfer.add_argument("--style", required=True, metavar="IMG_OR_INDEX",
+                          help="style image(s), as --content; paired one to one with it")
+    transfer.add_argument("--run", dest="run_dir", help="a trained run (needed for --method "
+                          "infoae; for gatys it gives the dataset and its loss network)")
+    transfer.add_argument("--config", help="TOML config for the dataset and the [perceptual] "
+                          "and [transfer] settings (without --run)")
+    transfer.add_argument("--data-dir", default=None, help="local data files")
+    transfer.add_argument("--set", dest="overrides", action="append", default=[],
+                          metavar="KEY=VALUE", help="override a config key, e.g. transfer.steps=200")
+    transfer.add_argument("--loss-network", help="directory of the loss network (trained and "
+                          "saved there when missing; default RUN/loss_network or "
+                          "outputs/loss_network-DATASET)")
+    transfer.add_argument("--out", help="PNG of content | style | result (default "
+                          "outputs/transfer-METHOD-TIME.png)")
     return parser
 
 
@@ -114,13 +137,67 @@ def _compare(args) -> None:
         Path(args.out).write_text(table + "\n")
 
 
+def _transfer(args) -> None:
+    import numpy as np
+
+    from infoae.config import load_config
+    from infoae.data import load_data
+    from infoae.errors import InfoaeError
+    from infoae.figures import save_image_grid
+    from infoae.run import LOSS_NETWORK_DIR, load_run, load_run_config
+    from infoae import transfer as methods
+
+    if args.method == "infoae" and not args.run_dir:
+        raise InfoaeError("--method infoae needs --run RUN_DIR: a trained Info-autoencoder.")
+    if args.run_dir:
+        config = load_run_config(args.run_dir)
+        if args.overrides:
+            from infoae.config import from_dict, parse_override
+
+            for text in args.overrides:
+                config = from_dict(parse_override(text), config)
+            config.validate()
+    else:
+        config = load_config(args.config, args.overrides)
+    if args.data_dir is not None:
+        config.data.dir = args.data_dir
+    data = load_data(config.data, config.train.seed)
+    contents = methods.select_images(args.content, data.test[0], data.image_shape)
+    styles = methods.select_images(args.style, data.test[0], data.image_shape)
+    if len(contents) != len(styles):
+        raise InfoaeError(f"--content selects {len(contents)} images and --style {len(styles)}; "
+                          "they pair up one to one, so select as many of each.")
+    if args.method == "infoae":
+        results = methods.infoae_transfer(load_run(args.run_dir), contents, styles)
+        print(f"Info-autoencoder transfer of {len(results)} pair(s).")
+    else:
+        from infoae.perceptual import loss_network_for
+
+        directory = args.loss_network or (
+            Path(args.run_dir) / LOSS_NETWORK_DIR
+            if args.run_dir and (Path(args.run_dir) / LOSS_NETWORK_DIR).is_dir()
+            else Path("outputs") / f"loss_network-{data.name}")
+        network, _ = loss_network_for(data, config.perceptual, directory)
+        results, report = methods.gatys_transfer(network, contents, styles, config.perceptual,
+                                                 config.transfer)
+        print(f"Gatys transfer of {len(results)} pair(s): {report['iterations']} "
+              f"{report['optimizer']} iterations in {report['seconds']:.1f} s; loss per image "
+              f"{report['start']['loss']:.4g} -> {report['end']['loss']:.4g} "
+              f"(content {report['end']['content']:.4g}, style {report['end']['style']:.4g}, "
+              f"tv {report['end']['tv']:.4g}).")
+    out = args.out or str(Path("outputs") / f"transfer-{args.method}-{time.strftime('%Y%m%d-%H%M%S')}.png")
+    grid = np.stack([contents, styles, results], axis=1)
+    save_image_grid(grid, out, ["content", "style", args.method])
+    print(f"Figure written to {out}")
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     from infoae.errors import InfoaeError
 
     try:
         {"train": _train, "swap": _swap, "evaluate": _evaluate,
-         "compare": _compare}[args.verb](args)
+         "compare": _compare, "transfer": _transfer}[args.verb](args)
     except (InfoaeError, FileNotFoundError, PermissionError) as error:
         if args.debug:
             raise

@@ -128,10 +128,20 @@ class LossConfig:
     # Label the generator is fed in training: "true" (the dataset label, as the paper allows)
     # or "predicted" (the content head's prediction, the image-only pipeline).
     generator_label: str = "true"
+    # Johnson et al.'s perceptual losses on the reconstruction, through the frozen loss
+    # network of [perceptual] (0 = off): feature reconstruction at perceptual.content_layer,
+    # Gram-matrix style reconstruction over perceptual.style_layers, and total variation.
+    # They add to the pixel loss; reconstruction = 0 trains with them instead of it.
+    perceptual_content: float = 0.0
+    perceptual_style: float = 0.0
+    tv: float = 0.0
+    # Gram style loss on swaps: generate(style of image i, random label j) against image i,
+    # through the same loss network and layers (0 = off).
+    swap_style: float = 0.0
 
     def validate(self) -> None:
         for key in ("reconstruction", "content", "adversary", "kl", "independence", "info",
-                    "cycle"):
+                    "cycle", "perceptual_content", "perceptual_style", "tv", "swap_style"):
             _check(f"loss.{key}", getattr(self, key) >= 0.0, "a number >= 0")
         _check("loss.generator_label", self.generator_label in ("true", "predicted"),
                "'true' or 'predicted'")
@@ -225,6 +235,72 @@ class EvaluateConfig:
         _check("evaluate.judge_epochs", self.judge_epochs >= 1, "an integer >= 1")
 
 
+LOSS_NETWORK_LAYERS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",
+                       "block3_conv1", "block3_conv2")
+
+
+@dataclass
+class PerceptualConfig:
+    # The loss network (VGG's role in Gatys et al. and Johnson et al.): a digit classifier of
+    # three blocks of two 3x3 convolutions (32, 64, 128 channels) with average pooling,
+    # trained on the dataset's real training images and then frozen. It serves the perceptual
+    # losses (loss.perceptual_*) and `infoae transfer --method gatys`.
+    epochs: int = 2
+    # Training images it is trained on (0 = all of the training split).
+    train_size: int = 0
+    seed: int = 0
+    # Layer of the feature-reconstruction (content) loss.
+    content_layer: str = "block2_conv2"
+    # Layers of the Gram-matrix style loss, and the weight of each. Shallow layers: on digits
+    # the Gram matrices of block3 encode the digit's shape, and matching them draws the style
+    # image's digit into the result.
+    style_layers: list[str] = field(
+        default_factory=lambda: ["block1_conv1", "block1_conv2", "block2_conv1"])
+    style_layer_weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0])
+
+    def validate(self) -> None:
+        allowed = ", ".join(LOSS_NETWORK_LAYERS)
+        _check("perceptual.epochs", self.epochs >= 1, "an integer >= 1")
+        _check("perceptual.train_size", self.train_size >= 0, "an integer >= 0 (0 = all)")
+        _check("perceptual.content_layer", self.content_layer in LOSS_NETWORK_LAYERS,
+               f"one of {allowed}")
+        _check("perceptual.style_layers", len(self.style_layers) >= 1 and all(
+            name in LOSS_NETWORK_LAYERS for name in self.style_layers),
+            f"a non-empty list of layer names from {allowed}")
+        _check("perceptual.style_layer_weights",
+               len(self.style_layer_weights) == len(self.style_layers)
+               and all(w >= 0.0 for w in self.style_layer_weights),
+               "a list of numbers >= 0, one per entry of perceptual.style_layers")
+
+
+@dataclass
+class TransferConfig:
+    # The Gatys et al. baseline (`infoae transfer --method gatys`): optimise the pixels of the
+    # generated image to minimise content_weight * content loss (perceptual.content_layer)
+    # + style_weight * Gram style loss (perceptual.style_layers) + tv_weight * TV loss.
+    # Optimizer: "lbfgs" (scipy L-BFGS-B with pixels bounded to [0, 1], as in the papers) or
+    # "adam" (pixels clipped to [0, 1] after each step).
+    optimizer: str = "lbfgs"
+    # Iterations of the optimizer.
+    steps: int = 100
+    # Start from the "content" image or from uniform "noise".
+    init: str = "content"
+    content_weight: float = 1.0
+    style_weight: float = 3.0
+    tv_weight: float = 1.0
+    # Adam only: step size in pixel units.
+    learning_rate: float = 0.02
+    seed: int = 0
+
+    def validate(self) -> None:
+        _check("transfer.optimizer", self.optimizer in ("lbfgs", "adam"), "'lbfgs' or 'adam'")
+        _check("transfer.steps", self.steps >= 1, "an integer >= 1")
+        _check("transfer.init", self.init in ("content", "noise"), "'content' or 'noise'")
+        for key in ("content_weight", "style_weight", "tv_weight"):
+            _check(f"transfer.{key}", getattr(self, key) >= 0.0, "a number >= 0")
+        _check("transfer.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
+
+
 @dataclass
 class Config:
     data: DataConfig = field(default_factory=DataConfig)
@@ -233,6 +309,8 @@ class Config:
     adversary: AdversaryConfig = field(default_factory=AdversaryConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
+    perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
+    transfer: TransferConfig = field(default_factory=TransferConfig)
 
     def validate(self) -> "Config":
         for section in dataclasses.fields(self):
@@ -261,11 +339,20 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         if isinstance(value, str):
             return value
     elif expected is list:
-        if isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool)
-                                           for v in value):
-            return list(value)
-        raise ConfigError(f"config key '{key}' must be a list of integers, got {value!r}")
+        return _coerce_list(key, value, default)
     raise ConfigError(f"config key '{key}' must be of type {expected.__name__}, got {value!r}")
+
+
+def _coerce_list(key: str, value: Any, default: list) -> list:
+    """A list whose items have the type of the default's items (ints, numbers or strings)."""
+    item = type(default[0]) if default else int
+    kinds = {int: "integers", float: "numbers", str: "strings"}
+    if isinstance(value, list):
+        try:
+            return [_coerce(key, v, item()) for v in value]
+        except ConfigError:
+            pass
+    raise ConfigError(f"config key '{key}' must be a list of {kinds[item]}, got {value!r}")
 
 
 def from_dict(raw: dict[str, Any], base: Config | None = None) -> Config:

@@ -117,24 +117,37 @@ class FactorRegressor:
         return out * self.scale + self.mean
 
 
+def factor_error(generated: np.ndarray, source_factors: np.ndarray, target_labels: np.ndarray,
+                 test_factors: np.ndarray, test_labels: np.ndarray, seed: int):
+    """Mean absolute error per factor between generated images' factors and their style
+    sources' factors; and the same for a random real test image of each target label.
+
+    Returns (mae, random_pair_mae, ratio), one value per factor each.
+    """
+    rng = np.random.default_rng(seed)
+    partners = np.empty(len(target_labels), np.int64)
+    for label in np.unique(target_labels):
+        where = np.flatnonzero(target_labels == label)
+        partners[where] = rng.choice(np.flatnonzero(test_labels == label), len(where))
+    mae = np.abs(generated - source_factors).mean(0)
+    baseline = np.abs(test_factors[partners] - source_factors).mean(0)
+    return mae, baseline, mae / np.maximum(baseline, 1e-12)
+
+
 def swap_factor_error(run, source: FactorSource, sources: np.ndarray, labels: np.ndarray,
                       test_factors: np.ndarray, test_labels: np.ndarray, seed: int) -> dict:
     """Errors of the swap factors; see the module docstring."""
     columns = source.swap_columns()
     source_factors = test_factors[:len(sources)][:, columns]
     codes = run.encode_style(sources)
-    rng = np.random.default_rng(seed)
-    swap_errors, baseline_errors = [], []
-    for label in range(10):
-        generated = source.read_swap_factors(run.generate(codes, np.full(len(codes), label)))
-        swap_errors.append(np.abs(generated - source_factors))
-        pool = np.flatnonzero(test_labels == label)
-        partners = rng.choice(pool, len(codes))
-        baseline_errors.append(np.abs(test_factors[partners][:, columns] - source_factors))
+    generated = np.concatenate([
+        source.read_swap_factors(run.generate(codes, np.full(len(codes), label)))
+        for label in range(10)])
+    targets = np.repeat(np.arange(10), len(codes))
+    swap_mae, baseline_mae, ratio = factor_error(
+        generated, np.tile(source_factors, (10, 1)), targets, test_factors[:, columns],
+        test_labels, seed)
     reconstructed = source.read_swap_factors(run.reconstruct(sources, labels))
-    swap_mae = np.concatenate(swap_errors).mean(0)
-    baseline_mae = np.concatenate(baseline_errors).mean(0)
-    ratio = swap_mae / np.maximum(baseline_mae, 1e-12)
     names = source.swap_names
     return {"ratio": float(np.mean(ratio)),
             "per_factor": {n: {"swap_mae": float(s), "random_pair_mae": float(b),

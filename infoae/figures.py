@@ -1,4 +1,4 @@
-"""Figures: the style/content swap grid."""
+"""Figures: the style/content swap grid, and grids of images with titled columns."""
 
 from __future__ import annotations
 
@@ -24,15 +24,21 @@ def swap_grid(run, style_images: np.ndarray) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
-def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
-    """Write the grid as a PNG: rows are style sources, columns the source then digits 0-9."""
+def save_image_grid(grid: np.ndarray, path: str | Path, column_titles, title: str = "") -> Path:
+    """Write a (rows, columns, H, W, C) grid of images in [0, 1] as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    import textwrap
+
     rows, columns = grid.shape[:2]
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * 0.8, rows * 0.8 + 0.6),
+    titles = [textwrap.fill(t, 14) for t in column_titles]
+    lines = max(t.count("\n") + 1 for t in titles)
+    width = 1.1 if max(len(t) for t in column_titles) > 5 else 0.8
+    figure, axes = plt.subplots(rows, columns, figsize=(columns * width,
+                                                         rows * 0.8 + 0.4 + 0.2 * lines),
                                 squeeze=False)
     for r in range(rows):
         for c in range(columns):
@@ -42,7 +48,7 @@ def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
             axes[r, c].set_xticks([])
             axes[r, c].set_yticks([])
             if r == 0:
-                axes[r, c].set_title("style" if c == 0 else str(c - 1), fontsize=9)
+                axes[r, c].set_title(titles[c], fontsize=9)
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()
@@ -51,6 +57,11 @@ def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
+
+
+def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
+    """Write the grid as a PNG: rows are style sources, columns the source then digits 0-9."""
+    return save_image_grid(grid, path, ["style"] + [str(d) for d in range(10)], title)
 
 
 def write_swap_grid(run, data, out: str | Path | None = None, rows: int = 10) -> Path:

@@ -170,13 +170,20 @@ def class_mmd(codes, labels, bandwidths=(0.25, 1.0, 4.0)):
 
 
 _TRACKED = ("loss", "reconstruction", "content_ce", "content_acc", "adversary_ce",
-            "adversary_acc", "kl", "independence", "info", "cycle", "code_std", "reversal_lambda")
+            "adversary_acc", "kl", "independence", "info", "cycle", "perceptual_content",
+            "perceptual_style", "tv", "swap_style", "code_std", "reversal_lambda")
+
+
+def uses_loss_network(config: Config) -> bool:
+    """Whether training needs the perceptual loss network (loss.perceptual_* > 0)."""
+    loss = config.loss
+    return loss.perceptual_content > 0 or loss.perceptual_style > 0 or loss.swap_style > 0
 
 
 class InfoAutoencoder(keras.Model):
     """The four sub-networks and the training step that ties them together."""
 
-    def __init__(self, config: Config, image_shape, **kwargs):
+    def __init__(self, config: Config, image_shape, loss_network=None, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         self.image_shape = tuple(image_shape)
@@ -190,6 +197,15 @@ class InfoAutoencoder(keras.Model):
         # Not a weight: the run directory records it in run.json and load_run sets it.
         self.style_mask = np.ones(config.model.style_dim, "float32")
         self.total_steps = 1.0
+        # The frozen loss network of the perceptual losses (None when they are off). A plain
+        # attribute, so its weights stay out of the model's checkpoints: the run directory
+        # keeps it in loss_network/ (see infoae.perceptual), and inference never needs it.
+        self.perceptual = None
+        if uses_loss_network(config):
+            from infoae.perceptual import PerceptualLoss, build_loss_network
+
+            network = loss_network or build_loss_network(self.image_shape)
+            self.perceptual = PerceptualLoss(network, config.perceptual)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in _TRACKED}
 
     @property
@@ -300,12 +316,26 @@ class InfoAutoencoder(keras.Model):
             "independence": class_mmd(watched, labels),
             "cycle": self._cycle_loss(ops.shape(images)[0], training) if cfg.loss.cycle > 0
             else ops.zeros_like(kl),
+            **self._perceptual_losses(images, recon),
         }
         accuracy = {
             "content_acc": ops.cast(ops.argmax(content_logits, -1) == labels, "float32"),
             "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
         }
         return per_sample, accuracy, codes, watched
+
+    def _perceptual_losses(self, images, recon) -> dict:
+        """Johnson et al.'s losses of the reconstruction: the real image is both the content
+        (feature) target and the style (Gram) target."""
+        from infoae.perceptual import total_variation
+
+        if self.perceptual is None:
+            zeros = ops.zeros_like(recon[:, 0, 0, 0])
+            return {"perceptual_content": zeros, "perceptual_style": zeros,
+                    "tv": total_variation(recon)}
+        losses = self.perceptual.losses(recon, self.perceptual.targets(images, images))
+        return {"perceptual_content": losses["content"], "perceptual_style": losses["style"],
+                "tv": losses["tv"]}
 
     def _cycle_loss(self, batch_size, training):
         """L1 distance between prior codes z and the re-encoded generate(z, random label)."""
@@ -316,19 +346,35 @@ class InfoAutoencoder(keras.Model):
         recovered = self._encoder_outputs(drawn, targets, training)[0]
         return ops.mean(ops.abs(recovered - prior), axis=-1)
 
-    def _info_loss(self, codes, batch_size):
-        """Cross-entropy of the (frozen) content head on generate(code_i, random label j)."""
+    def _swap_losses(self, images, codes):
+        """Losses of swaps generate(code_i, random label j), which have no target image:
+
+        - info: cross-entropy of the (frozen) content head, which must read label j;
+        - swap_style: the Gram style loss between the swap and its style source image i
+          (Johnson et al.'s style reconstruction; Gram matrices ignore where strokes are, so
+          a 7 drawn in the style of a 3 can match its thickness and colours).
+        """
+        batch_size = ops.shape(codes)[0]
         targets = keras.random.randint((batch_size,), 0, NUM_CLASSES, seed=self.seed_generator)
         swapped = self.generate(codes, targets, training=True)
         logits = self.content_head(swapped, training=False)
-        return keras.losses.sparse_categorical_crossentropy(targets, logits, from_logits=True)
+        losses = {"info": keras.losses.sparse_categorical_crossentropy(targets, logits,
+                                                                       from_logits=True)}
+        if self.perceptual is not None and self.config.loss.swap_style > 0:
+            style = self.perceptual.targets(images, images)
+            losses["swap_style"] = self.perceptual.losses(swapped, style)["style"]
+        else:
+            losses["swap_style"] = ops.zeros_like(losses["info"])
+        return losses
 
     def _weighted_total(self, per_sample):
         w = self.config.loss
         kl_weight = w.kl if self.config.model.variational else 0.0
         return (w.reconstruction * per_sample["reconstruction"] + w.content * per_sample["content_ce"]
                 + w.adversary * per_sample["adversary_ce"] + kl_weight * per_sample["kl"]
-                + w.independence * per_sample["independence"] + w.cycle * per_sample["cycle"])
+                + w.independence * per_sample["independence"] + w.cycle * per_sample["cycle"]
+                + w.perceptual_content * per_sample["perceptual_content"]
+                + w.perceptual_style * per_sample["perceptual_style"] + w.tv * per_sample["tv"])
 
     def train_step(self, data):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
@@ -339,17 +385,18 @@ class InfoAutoencoder(keras.Model):
         with tf.GradientTape(persistent=True) as tape:
             per_sample, accuracy, codes, watched = self._batch_losses(images, labels, training=True)
             total = tf.nn.compute_average_loss(self._weighted_total(per_sample))
-            info = self._info_loss(codes, ops.shape(images)[0])
-            info_total = tf.nn.compute_average_loss(self.config.loss.info * info)
+            swap = self._swap_losses(images, codes)
+            info_total = tf.nn.compute_average_loss(
+                self.config.loss.info * swap["info"] + self.config.loss.swap_style * swap["swap_style"])
         grads = tape.gradient(total, self.trainable_variables)
-        if self.config.loss.info > 0:
+        if self.config.loss.info > 0 or self.config.loss.swap_style > 0:
             info_grads = dict(zip([v.path for v in info_vars], tape.gradient(info_total, info_vars)))
             grads = [g + info_grads[v.path] if v.path in info_grads and info_grads[v.path] is not None
                      else g for g, v in zip(grads, self.trainable_variables)]
         del tape
         self.optimizer.apply(grads, self.trainable_variables)
         self._extra_adversary_steps(ops.stop_gradient(watched), labels)
-        per_sample["info"] = info
+        per_sample.update(swap)
         return self._track(per_sample, accuracy, watched, strength)
 
     def _extra_adversary_steps(self, codes, labels):
@@ -365,7 +412,7 @@ class InfoAutoencoder(keras.Model):
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
         labels = ops.cast(labels, "int32")
         per_sample, accuracy, codes, watched = self._batch_losses(images, labels, training=False)
-        per_sample["info"] = self._info_loss(codes, ops.shape(images)[0])
+        per_sample.update(self._swap_losses(images, codes))
         return self._track(per_sample, accuracy, watched, self.reversal_strength())
 
     def _track(self, per_sample, accuracy, watched, strength):
@@ -378,10 +425,15 @@ class InfoAutoencoder(keras.Model):
         return {name: tracker.result() for name, tracker in self.trackers.items()}
 
 
-def build_model(config: Config, image_shape, steps_per_epoch: int = 1) -> InfoAutoencoder:
-    """An InfoAutoencoder compiled with Adam on a cosine learning-rate decay."""
+def build_model(config: Config, image_shape, steps_per_epoch: int = 1,
+                loss_network=None) -> InfoAutoencoder:
+    """An InfoAutoencoder compiled with Adam on a cosine learning-rate decay.
+
+    loss_network: the trained loss network of the perceptual losses (when they are on); an
+    untrained one stands in when it is None, which is fine for inference only.
+    """
     keras.utils.set_random_seed(config.train.seed)
-    model = InfoAutoencoder(config, image_shape, name="info_autoencoder")
+    model = InfoAutoencoder(config, image_shape, loss_network, name="info_autoencoder")
     total_steps = max(1, config.train.epochs * steps_per_epoch)
     model.total_steps = float(total_steps)
     schedule = keras.optimizers.schedules.CosineDecay(

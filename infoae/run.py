@@ -10,6 +10,7 @@ A run directory holds everything needed to read, resume or reuse a run:
     model.weights.h5       the final weights
     metrics.json           written by `infoae evaluate`
     figures/swap_grid.png  written by `infoae swap`
+    loss_network/          the frozen loss network of perceptual-loss runs (weights + JSON)
 
 Loading a run rebuilds the model from config.toml and reads weights only: no code or pickle
 from the run directory is ever executed.
@@ -34,6 +35,7 @@ RUN_FILE = "run.json"
 FINAL_WEIGHTS = "model.weights.h5"
 CHECKPOINT_DIR = "checkpoints"
 LATEST_FILE = "latest.json"
+LOSS_NETWORK_DIR = "loss_network"
 
 
 

@@ -14,7 +14,8 @@ import numpy as np
 from infoae.config import Config, save_config
 from infoae.errors import ConfigError
 from infoae.data import DigitData, load_data, make_dataset, to_float
-from infoae.run import (CONFIG_FILE, FINAL_WEIGHTS, RUN_FILE, Run, RunDirError, latest_checkpoint,
+from infoae.run import (CONFIG_FILE, FINAL_WEIGHTS, LOSS_NETWORK_DIR, RUN_FILE, Run,
+                        RunDirError, latest_checkpoint,
                         library_versions, load_run_config, prepare_run_dir, read_json,
                         write_json)
 
@@ -76,18 +77,24 @@ def strategy_for(config: Config):
 
 def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     """Train (or continue training) the model of a run directory; returns the model."""
-    from infoae.model import build_model
+    from infoae.model import build_model, uses_loss_network
 
     steps_per_epoch = len(data.train[1]) // config.train.batch_size
     if steps_per_epoch < 1:
         raise ConfigError(f"train.batch_size={config.train.batch_size} is larger than the "
                          f"{len(data.train[1])} training images; lower it.")
     strategy = strategy_for(config)
+    loss_network = None
+    if uses_loss_network(config):
+        from infoae.perceptual import loss_network_for
+
+        loss_network, _ = loss_network_for(data, config.perceptual, run_dir / LOSS_NETWORK_DIR,
+                                           config.train.verbose)
     if strategy.num_replicas_in_sync > 1 and config.train.batch_size % strategy.num_replicas_in_sync:
         raise ConfigError(f"train.batch_size={config.train.batch_size} must be a multiple of the "
                           f"{strategy.num_replicas_in_sync} devices of train.distribute.")
     with strategy.scope():
-        model = build_model(config, data.image_shape, steps_per_epoch)
+        model = build_model(config, data.image_shape, steps_per_epoch, loss_network)
     initial_epoch = 0
     if resume:
         initial_epoch, weights = latest_checkpoint(run_dir)
@@ -142,6 +149,8 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
 
     model = fit(config, run_dir, data, resume)
     info["train_seconds"] = round(info.get("train_seconds", 0.0) + time.time() - started, 1)
+    if (run_dir / LOSS_NETWORK_DIR / "loss_network.json").is_file():
+        info["loss_network"] = read_json(run_dir / LOSS_NETWORK_DIR / "loss_network.json")
     info["status"] = "trained"
     style_dims = _prune(config, model, data)  # The mask lives in run.json, not in the weights.
     if style_dims:

@@ -1,6 +1,7 @@
 """Benchmark: training and generation throughput, achieved FLOP/s against this machine's peak,
-input-pipeline headroom, SynDigits rendering and morphometrics speed, and (optionally)
-time-to-target, measured side by side in one run.
+input-pipeline headroom, the Gatys optimisation baseline's speed against swap generation,
+SynDigits rendering and morphometrics speed, and (optionally) time-to-target, measured side
+by side in one run.
 
     python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
     python3 scripts/bench.py --time-to-target --data-dir ../shared/data/mnist
@@ -153,6 +154,25 @@ def swap_throughput(model, config, n: int = 4000, seed=0) -> float:
     return n / (time.perf_counter() - start)
 
 
+def gatys_throughput(config, image_shape, n: int = 100, seed=0) -> float:
+    """Images/s of Gatys et al.'s optimisation (config.transfer: L-BFGS, 100 iterations by
+    default) on a batch of n pairs, through a loss network of the real architecture (its
+    weights do not change the cost of an iteration); after a warm-up call that traces it."""
+    import keras
+
+    from infoae.perceptual import build_loss_network
+    from infoae.transfer import Gatys
+
+    keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    contents, styles = rng.uniform(size=(2, n) + tuple(image_shape)).astype(np.float32)
+    gatys = Gatys(build_loss_network(image_shape), config.perceptual, config.transfer)
+    gatys(contents[:2], styles[:2])
+    start = time.perf_counter()
+    gatys(contents, styles)
+    return n / (time.perf_counter() - start)
+
+
 def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95) -> dict:
     """Train the config on MNIST from data_dir; wall time until the validation content accuracy
     and the judged swap accuracy both reach their targets (checked after every epoch)."""
@@ -260,11 +280,15 @@ def main(argv=None) -> int:
         model = train.pop("model")
         pipeline = pipeline_throughput(shape, batch)
         swap = swap_throughput(model, config)
+        print(f"Gatys optimisation, {name} shape ({config.transfer.optimizer} x "
+              f"{config.transfer.steps})...")
+        gatys = gatys_throughput(config, shape)
         rows.append({"shape": name, "batch": batch, **train,
                      "flops_fraction_of_peak": train["achieved_gflops"] * 1e9 / peak,
                      "pipeline_images_per_s": pipeline,
                      "pipeline_to_training_ratio": pipeline / train["images_per_s"],
-                     "swap_images_per_s": swap})
+                     "swap_images_per_s": swap, "gatys_images_per_s": gatys,
+                     "swap_to_gatys_ratio": swap / gatys})
     report["rows"] = rows
     print("SynDigits rendering and morphometrics...")
     report["factor_data"] = factor_data_throughput()
@@ -280,14 +304,15 @@ def main(argv=None) -> int:
     print(f"Peak: {peak / 1e9:.1f} GFLOP/s (float32 matmul {matmul_peak / 1e9:.1f}, "
           f"3x3 convolution {conv_peak / 1e9:.1f})")
     header = ("| shape | batch | train img/s | warm-up s | GFLOP/step | achieved GFLOP/s | "
-              "of peak | pipeline / train | swap img/s |")
+              "of peak | pipeline / train | swap img/s | Gatys img/s | swap / Gatys |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for r in rows:
         print(f"| {r['shape']} | {r['batch']} | {r['images_per_s']:.0f} | {r['warmup_s']:.1f} | "
               f"{r['gflop_per_step']:.2f} | {r['achieved_gflops']:.1f} | "
               f"{r['flops_fraction_of_peak']:.2f} | {r['pipeline_to_training_ratio']:.0f}x | "
-              f"{r['swap_images_per_s']:.0f} |")
+              f"{r['swap_images_per_s']:.0f} | {r['gatys_images_per_s']:.1f} | "
+              f"{r['swap_to_gatys_ratio']:.0f}x |")
     data = report["factor_data"]
     svhn_training = rows[-1]["images_per_s"]
     print(f"SynDigits rendering: {data['syndigits_render_images_per_s']:.0f} img/s "

@@ -15,3 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture
 def configs_dir() -> Path:
     return ROOT / "configs"
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory):
+    """A small Info-autoencoder trained (and evaluated) on the MNIST sample with the CLI;
+    shared by the end-to-end tests."""
+    from infoae.cli import main
+    from tests.helpers import FAST, QUICKSTART, sets
+
+    run_dir = tmp_path_factory.mktemp("runs") / "sample"
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir), *sets(FAST)]) == 0
+    return run_dir

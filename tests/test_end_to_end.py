@@ -15,25 +15,7 @@ import infoae
 from infoae.cli import main
 from infoae.data import load_mnist_sample
 
-ROOT = Path(__file__).resolve().parents[1]
-QUICKSTART = str(ROOT / "configs" / "quickstart.toml")
-# A small model on the sample: a couple of minutes on two CPU cores.
-FAST = ["train.verbose=0", "train.epochs=8", "train.monitor_size=300",
-        "model.encoder_filters=[16, 32, 64]", "model.generator_filters=[64, 32, 16]",
-        "model.encoder_dense=128", "evaluate.judge_epochs=6", "evaluate.swap_size=300",
-        "evaluate.probe_train_size=3000", "evaluate.factor_train_size=2000",
-        "evaluate.factor_test_size=1000", "evaluate.swap_factor_sources=100"]
-
-
-def _sets(overrides):
-    return [arg for item in overrides for arg in ("--set", item)]
-
-
-@pytest.fixture(scope="module")
-def trained_run(tmp_path_factory):
-    run_dir = tmp_path_factory.mktemp("runs") / "sample"
-    assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir), *_sets(FAST)]) == 0
-    return run_dir
+from tests.helpers import FAST, QUICKSTART, ROOT, sets as _sets
 
 
 def test_run_directory_is_self_describing(trained_run):
