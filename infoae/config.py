@@ -188,8 +188,10 @@ class TrainConfig:
     monitor_size: int = 2000
     # Keras progress bar: 1 (bar), 2 (one line per epoch) or 0 (silent).
     verbose: int = 1
-    # Devices on one host: "none" (one device, the default) or "mirrored"
-    # (tf.distribute.MirroredStrategy over every visible GPU; the global batch is batch_size).
+    # Devices: "none" (one device, the default), "mirrored" (tf.distribute.MirroredStrategy
+    # over every visible GPU of one host) or "multiworker" (MultiWorkerMirroredStrategy over
+    # the hosts of the TF_CONFIG environment variable; one `infoae train` per host). The
+    # global batch is batch_size either way.
     distribute: str = "none"
     # Split the CPU into this many logical devices (0 = leave it whole); with
     # distribute = "mirrored" and no GPU this runs data parallel on the CPU, which is how the
@@ -203,7 +205,8 @@ class TrainConfig:
         _check("train.lr_final_fraction", 0.0 <= self.lr_final_fraction <= 1.0, "in [0, 1]")
         _check("train.monitor_size", self.monitor_size >= 0, "an integer >= 0")
         _check("train.verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
-        _check("train.distribute", self.distribute in ("none", "mirrored"), "'none' or 'mirrored'")
+        _check("train.distribute", self.distribute in ("none", "mirrored", "multiworker"),
+               "'none', 'mirrored' or 'multiworker'")
         _check("train.cpu_devices", 0 <= self.cpu_devices <= 64, "an integer in [0, 64]")
 
 

@@ -422,7 +422,30 @@ class InfoAutoencoder(keras.Model):
             self.trackers[name].update_state(values)
         self.trackers["code_std"].update_state(ops.mean(ops.std(watched, axis=0)))
         self.trackers["reversal_lambda"].update_state(strength)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if _multi_worker(self.distribute_strategy):
+            # Keras reduces each log across workers with reduce("MEAN", axis=0), which a
+            # scalar does not have (keras-team/keras#20585); one-element vectors reduce to
+            # the same scalars.
+            logs = {name: ops.reshape(value, (1,)) for name, value in logs.items()}
+        return logs
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras builds the model on a batch it first averages across replicas eagerly, which
+        MultiWorkerMirroredStrategy's collective ops refuse (keras-team/keras#20585). The
+        model is built by build_all already, so one local replica's batch serves."""
+        strategy = self.distribute_strategy
+        if iterator is not None and _multi_worker(strategy):
+            for _, _, batches in iterator:
+                data_batch = keras.tree.map_structure(
+                    lambda x: strategy.experimental_local_results(x)[0], next(batches))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+
+def _multi_worker(strategy) -> bool:
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
 def build_model(config: Config, image_shape, steps_per_epoch: int = 1,

@@ -60,13 +60,44 @@ def split_cpu(config: Config) -> None:
                                   "TensorFlow work in the same process.") from None
 
 
+def worker_index() -> int:
+    """This process's index among the TF_CONFIG workers (0, the chief, without TF_CONFIG)."""
+    import json
+    import os
+
+    text = os.environ.get("TF_CONFIG", "")
+    if not text:
+        return 0
+    try:
+        spec = json.loads(text)
+        workers = spec["cluster"]["worker"]
+        index = int(spec["task"]["index"])
+        if spec["task"]["type"] != "worker" or not 0 <= index < len(workers):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        raise ConfigError(
+            "TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [\"host1:port\", "
+            "\"host2:port\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}} with this "
+            f"host's index into the worker list; got {text!r}") from None
+    return index
+
+
 def strategy_for(config: Config):
     """The tf.distribute strategy of train.distribute (the default one for "none")."""
+    import os
+
     import tensorflow as tf
 
     split_cpu(config)
     if config.train.distribute == "none":
         return tf.distribute.get_strategy()
+    if config.train.distribute == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise ConfigError("train.distribute = 'multiworker' needs the TF_CONFIG environment "
+                              "variable on every host (the worker list and this host's index); "
+                              "see the README, 'Several devices'.")
+        worker_index()  # Checks TF_CONFIG.
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
     if len(devices) < 2:
@@ -134,6 +165,13 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     from infoae.evaluate import evaluate_run, format_metrics
     from infoae.figures import write_swap_grid
 
+    if config.train.distribute == "multiworker" and worker_index() > 0:
+        # Every worker trains (the gradients are all-reduced across them) and keeps its own
+        # checkpoints beside the chief's run; the chief (worker 0) writes the run and
+        # evaluates it.
+        run_dir = Path(f"{run_dir}.worker-{worker_index()}")
+        evaluate = False
+        print(f"Worker {worker_index()}: checkpoints go to {run_dir}; worker 0 writes the run.")
     run_dir = prepare_run_dir(run_dir, resume, overwrite)
     started = time.time()
     split_cpu(config)
