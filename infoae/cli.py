@@ -150,13 +150,9 @@ def _transfer(args) -> None:
     if args.method == "infoae" and not args.run_dir:
         raise InfoaeError("--method infoae needs --run RUN_DIR: a trained Info-autoencoder.")
     if args.run_dir:
-        config = load_run_config(args.run_dir)
-        if args.overrides:
-            from infoae.config import from_dict, parse_override
+        from infoae.config import with_overrides
 
-            for text in args.overrides:
-                config = from_dict(parse_override(text), config)
-            config.validate()
+        config = with_overrides(load_run_config(args.run_dir), args.overrides)
     else:
         config = load_config(args.config, args.overrides)
     if args.data_dir is not None:

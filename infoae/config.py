@@ -407,6 +407,12 @@ def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Co
         except tomllib.TOMLDecodeError as error:
             raise ConfigError(f"config file '{path}' is not valid TOML: {error}") from None
         config = from_dict(raw, config)
+    return with_overrides(config, overrides)
+
+
+def with_overrides(config: Config, overrides=()) -> Config:
+    """config with 'section.key=value' overrides applied, validated. Overrides make a new
+    object; config itself is never changed."""
     for text in overrides:
         config = from_dict(parse_override(text), config)
     return config.validate()

@@ -148,8 +148,11 @@ class PerceptualLoss:
         """The fixed targets: content features and style Gram matrices."""
         from keras import ops
 
-        content = self.features(content_images)[self.content_layer]
-        style = self.features(style_images)
+        content_features = self.features(content_images)
+        content = content_features[self.content_layer]
+        # Perceptual training passes the same images as both targets: one pass serves.
+        style = (content_features if style_images is content_images
+                 else self.features(style_images))
         return {"content": ops.stop_gradient(content),
                 "grams": [ops.stop_gradient(gram_matrix(style[n])) for n in self.style_layers]}
 

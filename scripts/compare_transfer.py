@@ -41,7 +41,7 @@ def main(argv=None) -> int:
                         "(default OUT_DIR/transfer_grid.png)")
     args = parser.parse_args(argv)
 
-    from infoae.config import from_dict, parse_override
+    from infoae.config import with_overrides
     from infoae.data import load_data
     from infoae.errors import InfoaeError
     from infoae.figures import save_image_grid
@@ -52,10 +52,7 @@ def main(argv=None) -> int:
     try:
         runs = {"Info-AE (pixel loss)": load_run(args.pixel_run),
                 "Info-AE (perceptual loss)": load_run(args.perceptual_run)}
-        config = runs["Info-AE (perceptual loss)"].config
-        for text in args.overrides:
-            config = from_dict(parse_override(text), config)
-        config.validate()
+        config = with_overrides(runs["Info-AE (perceptual loss)"].config, args.overrides)
         names = {run.config.data.name for run in runs.values()}
         if len(names) != 1:
             raise InfoaeError(f"the runs are on different datasets ({', '.join(sorted(names))}); "
@@ -65,12 +62,8 @@ def main(argv=None) -> int:
         data = load_data(config.data, config.train.seed)
         network, _ = load_loss_network(Path(args.perceptual_run) / LOSS_NETWORK_DIR,
                                        data.image_shape)
-        variants = {}
-        for text in args.gatys_variant:
-            variant = config
-            for item in text.split(","):
-                variant = from_dict(parse_override(item), variant)
-            variants[f"Gatys ({text})"] = variant.validate()
+        variants = {f"Gatys ({text})": with_overrides(config, text.split(","))
+                    for text in args.gatys_variant}
         report = compare_methods(data, runs, network, config, args.pairs, args.gatys_batch,
                                  args.seed, config.evaluate.judge_epochs, variants)
     except InfoaeError as error:
