@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from infoae.data import DigitData, load_data, make_dataset, to_float
+from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.factors import FactorSource, factor_metrics, mean_score
 from infoae.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
 from infoae.run import Run, load_run, predict_in_batches, write_json
@@ -50,7 +50,8 @@ def train_judge(data: DigitData, epochs: int, seed: int):
     judge = build_judge(data.image_shape)
     judge.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    judge.fit(make_dataset(*data.train, 128, shuffle=True, seed=seed), epochs=epochs, verbose=0)
+    batches, steps = training_batches(*data.train, 128, seed=seed)
+    judge.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=0)
     validation_accuracy = float("nan")
     if len(data.validation[1]):
         validation_accuracy = judge.evaluate(make_dataset(*data.validation, 512, shuffle=False),

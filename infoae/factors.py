@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from infoae.data import DigitData, make_dataset, to_float
+from infoae.data import DigitData, to_float, training_batches
 
 MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
 MNIST_SWAP_FACTORS = ("thickness", "slant", "width", "height")
@@ -101,8 +101,8 @@ class FactorRegressor:
                                  name="factor_regressor")
         self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         standardised = ((targets - self.mean) / self.scale).astype(np.float32)
-        self.model.fit(make_dataset(data.train[0], standardised, 128, shuffle=True, seed=seed),
-                       epochs=epochs, verbose=0)
+        batches, steps = training_batches(data.train[0], standardised, 128, seed=seed)
+        self.model.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=0)
         test_targets = data.factors["test"][:, columns]
         predicted = self.predict(to_float(data.test[0]))
         self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "

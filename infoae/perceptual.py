@@ -175,7 +175,7 @@ def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
     """Train the loss network on real training images; returns (network, info)."""
     import keras
 
-    from infoae.data import make_dataset, to_float
+    from infoae.data import make_dataset, to_float, training_batches
 
     started = time.time()
     keras.utils.set_random_seed(settings.seed)
@@ -184,8 +184,8 @@ def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
                     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     n = settings.train_size or len(data.train[1])
     images, labels = data.train[0][:n], data.train[1][:n]
-    network.fit(make_dataset(images, labels, 128, shuffle=True, seed=settings.seed),
-                epochs=settings.epochs, verbose=verbose)
+    batches, steps = training_batches(images, labels, 128, seed=settings.seed)
+    network.fit(batches, steps_per_epoch=steps, epochs=settings.epochs, verbose=verbose)
     layer_means = normalise_activations(network, to_float(images[:2000]))
     accuracy = float("nan")
     if len(data.validation[1]):

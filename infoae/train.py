@@ -13,7 +13,7 @@ import numpy as np
 
 from infoae.config import Config, save_config
 from infoae.errors import ConfigError
-from infoae.data import DigitData, load_data, make_dataset, to_float
+from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.run import (CONFIG_FILE, FINAL_WEIGHTS, LOSS_NETWORK_DIR, RUN_FILE, Run,
                         RunDirError, latest_checkpoint,
                         library_versions, load_run_config, prepare_run_dir, read_json,
@@ -132,13 +132,13 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         model.load_weights(weights)
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
-        train = make_dataset(*data.train, config.train.batch_size, shuffle=True,
-                             seed=config.train.seed + initial_epoch)
+        train, steps = training_batches(*data.train, config.train.batch_size,
+                                        seed=config.train.seed + initial_epoch)
         validation = (make_dataset(*data.validation, 512, shuffle=False)
                       if len(data.validation[1]) else None)
-        model.fit(train, validation_data=validation, epochs=config.train.epochs,
-                  initial_epoch=initial_epoch, verbose=config.train.verbose,
-                  callbacks=_callbacks(config, run_dir, data, resume))
+        model.fit(train, steps_per_epoch=steps, validation_data=validation,
+                  epochs=config.train.epochs, initial_epoch=initial_epoch,
+                  verbose=config.train.verbose, callbacks=_callbacks(config, run_dir, data, resume))
     model.save_weights(run_dir / FINAL_WEIGHTS)
     return model
 

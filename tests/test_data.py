@@ -9,7 +9,7 @@ import pytest
 from infoae import data as data_module
 from infoae.config import DataConfig
 from infoae.data import (DataError, load_data, load_mnist_idx, load_mnist_sample, load_tfds,
-                         make_dataset, read_idx, read_svhn_mat)
+                         make_dataset, read_idx, read_svhn_mat, training_batches)
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -142,3 +142,20 @@ def test_pipeline_scales_to_unit_range():
 def test_data_dir_that_is_not_a_directory(tmp_path):
     with pytest.raises(DataError, match="not a directory"):
         load_data(DataConfig(name="mnist", dir=str(tmp_path / "missing")))
+
+
+def test_training_batches_repeat_one_reshuffled_pass_per_epoch():
+    """One iterator serves every epoch (fit gets steps_per_epoch): each run of `steps` batches
+    is one pass over the images in a new order, the last partial batch dropped."""
+    images = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
+    dataset, steps = training_batches(images, np.arange(10), 4, seed=0)
+    assert steps == 2
+    iterator = iter(dataset)
+    passes = []
+    for _ in range(4):
+        labels = np.concatenate([next(iterator)[1].numpy() for _ in range(steps)])
+        assert len(labels) == 8 and len(set(labels)) == 8
+        passes.append(tuple(labels))
+    assert len(set(passes)) > 1
+    with pytest.raises(DataError, match="fewer than one batch of 16"):
+        training_batches(images, np.arange(10), 16)
