@@ -4,11 +4,13 @@
   a dense layer, and the dense style code (with a log-variance beside it when the code is
   variational).
 - Content head: a classifier of its own (two stages of two 3x3 convolutions, dense 256,
-  dropout) that predicts the digit from the image.
+  dropout) that predicts the digit from the image; in training it sees the real images
+  shifted by up to model.content_shift pixels.
 - Adversary (network B): gradient-reversal layer, then two dense layers that predict the
   digit from the style code; the reversed gradient removes class information from the code.
 - Generator: [style code, one-hot label] -> dense 4x4 map -> three stride-2 transposed
-  convolutions (128, 64, 32 channels), each with batch normalisation and ReLU -> a 3x3
+  convolutions (or nearest-neighbour upsampling and a convolution; model.generator_filters
+  channels), each with batch normalisation and ReLU -> a 3x3
   convolution with sigmoid to the image channels (cropped to 28x28 for MNIST). Batch
   normalisation is our addition: without it Adam drives the sigmoid output to 0 within ten
   steps and the MSE gradient through the saturated sigmoid never brings it back.
@@ -81,10 +83,10 @@ def build_style_encoder(image_shape, config: Config) -> keras.Model:
         inputs.append(labels)
         x = layers.Concatenate()([x, labels])
     x = layers.Dense(m.encoder_dense, activation="relu")(x)
-    mean = layers.Dense(m.style_dim, name="style_mean")(x)
+    mean = layers.Dense(m.style_dim, name="style_mean", dtype="float32")(x)
     outputs = [mean]
     if m.variational:
-        outputs.append(layers.Dense(m.style_dim, name="style_log_var")(x))
+        outputs.append(layers.Dense(m.style_dim, name="style_log_var", dtype="float32")(x))
     return keras.Model(inputs, outputs, name="style_encoder")
 
 
@@ -98,7 +100,7 @@ def build_content_head(image_shape, config: Config) -> keras.Model:
     x = layers.Flatten()(x)
     x = layers.Dense(256, activation="relu")(x)
     x = layers.Dropout(config.model.content_dropout)(x)
-    logits = layers.Dense(NUM_CLASSES, name="content_logits")(x)
+    logits = layers.Dense(NUM_CLASSES, name="content_logits", dtype="float32")(x)
     return keras.Model(images, logits, name="content_head")
 
 
@@ -112,7 +114,7 @@ def build_adversary(config: Config) -> keras.Model:
     x = GradientReversal(name="gradient_reversal")(codes)
     x = layers.BatchNormalization(center=False, scale=False, name="standardise")(x)
     x = layers.Dense(config.model.adversary_hidden, activation="relu")(x)
-    logits = layers.Dense(NUM_CLASSES, name="adversary_logits")(x)
+    logits = layers.Dense(NUM_CLASSES, name="adversary_logits", dtype="float32")(x)
     return keras.Model(codes, logits, name="adversary")
 
 
@@ -127,13 +129,18 @@ def build_generator(image_shape, config: Config) -> keras.Model:
     x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Reshape((4, 4, m.generator_filters[0]))(x)
     for filters in m.generator_filters:
-        x = layers.Conv2DTranspose(filters, m.generator_kernel, strides=2, padding="same",
-                                   use_bias=False)(x)
+        if m.generator_upsample == "resize":
+            x = layers.UpSampling2D(2, interpolation="nearest")(x)
+            x = layers.Conv2D(filters, m.generator_kernel, padding="same", use_bias=False)(x)
+        else:
+            x = layers.Conv2DTranspose(filters, m.generator_kernel, strides=2, padding="same",
+                                       use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
-    x = layers.Conv2D(channels, 3, padding="same", activation="sigmoid")(x)
+    x = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32")(x)
     crop_h, crop_w = (32 - height) // 2, (32 - width) // 2
     if crop_h or crop_w:
-        x = layers.Cropping2D(((crop_h, 32 - height - crop_h), (crop_w, 32 - width - crop_w)))(x)
+        x = layers.Cropping2D(((crop_h, 32 - height - crop_h), (crop_w, 32 - width - crop_w)),
+                             dtype="float32")(x)
     return keras.Model([codes, labels], x, name="generator")
 
 
@@ -298,7 +305,8 @@ class InfoAutoencoder(keras.Model):
         else:
             mean = codes = outputs[0]
             kl = ops.zeros_like(mean[:, 0])
-        content_logits = self.content_head(images, training=training)
+        content_input = self._shift(images) if training and cfg.model.content_shift else images
+        content_logits = self.content_head(content_input, training=training)
         if cfg.loss.generator_label == "true":
             generator_labels = labels
         else:
@@ -323,6 +331,21 @@ class InfoAutoencoder(keras.Model):
             "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
         }
         return per_sample, accuracy, codes, watched
+
+    def _shift(self, images):
+        """Each image translated by its own random whole-pixel offset in
+        [-model.content_shift, model.content_shift] per axis, with zero fill."""
+        limit = self.config.model.content_shift
+        batch_size = ops.shape(images)[0]
+        offsets = ops.cast(keras.random.randint((batch_size, 2), -limit, limit + 1,
+                                                seed=self.seed_generator), "float32")
+        ones, zeros = ops.ones((batch_size, 1)), ops.zeros((batch_size, 1))
+        # Projective transforms [a0, a1, a2, b0, b1, b2, c0, c1] map output (x, y) to input
+        # (a0 x + a1 y + a2, b0 x + b1 y + b2).
+        transforms = ops.concatenate([ones, zeros, offsets[:, :1], zeros, ones, offsets[:, 1:],
+                                      zeros, zeros], axis=1)
+        return ops.image.affine_transform(images, transforms, interpolation="nearest",
+                                          fill_mode="constant")
 
     def _perceptual_losses(self, images, recon) -> dict:
         """Johnson et al.'s losses of the reconstruction: the real image is both the content
@@ -456,12 +479,17 @@ def build_model(config: Config, image_shape, steps_per_epoch: int = 1,
     untrained one stands in when it is None, which is fine for inference only.
     """
     keras.utils.set_random_seed(config.train.seed)
-    model = InfoAutoencoder(config, image_shape, loss_network, name="info_autoencoder")
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.train.precision)
+    try:  # The policy applies to the layers built now, and to no model built later.
+        model = InfoAutoencoder(config, image_shape, loss_network, name="info_autoencoder")
+    finally:
+        keras.config.set_dtype_policy(previous)
     total_steps = max(1, config.train.epochs * steps_per_epoch)
     model.total_steps = float(total_steps)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.train.learning_rate, decay_steps=total_steps, alpha=config.train.lr_final_fraction)
-    model.compile(optimizer=keras.optimizers.Adam(schedule))
+    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=config.train.jit_compile)
     model.build_all()
     return model
 

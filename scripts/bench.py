@@ -1,7 +1,7 @@
 """Benchmark: training and generation throughput, achieved FLOP/s against this machine's peak,
 input-pipeline headroom, the Gatys optimisation baseline's speed against swap generation,
-SynDigits rendering and morphometrics speed, and (optionally) time-to-target, measured side
-by side in one run.
+training speed with mixed precision (bfloat16) and XLA off and on, SynDigits rendering and
+morphometrics speed, and (optionally) time-to-target, measured side by side in one run.
 
     python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
     python3 scripts/bench.py --time-to-target --data-dir ../shared/data/mnist
@@ -11,8 +11,9 @@ Every number is measured in this process on this machine; the table is printed a
 JSON (default outputs/bench.json). Training throughput is the steady state: the first
 --warmup steps (graph tracing, first-step compile) are timed separately and left out.
 FLOPs per training step are counted by TensorFlow's graph profiler on the traced train step
-(convolutions, their gradients, matmuls); the peak is the faster of a large float32 matmul and
-a large 3x3 convolution, timed here in the same framework.
+(convolutions, their gradients, matmuls); the peak is the faster of a large matmul and a large
+3x3 convolution, timed here in the same framework, in float32 and in bfloat16: a row is
+compared with the peak of the precision its layers compute in.
 """
 
 from __future__ import annotations
@@ -42,12 +43,12 @@ def _best_seconds(function, *args, tries: int = 3) -> float:
     return best
 
 
-def peak_flops(n: int = 2048, repeats: int = 10) -> float:
-    """FLOP/s of an n x n float32 matmul chain (the machine's practical dense peak)."""
+def peak_flops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
+    """FLOP/s of an n x n matmul chain in dtype (the machine's practical dense peak)."""
     import tensorflow as tf
 
-    a = tf.random.normal((n, n))
-    b = tf.random.normal((n, n))
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
 
     @tf.function
     def chain(a, b):
@@ -59,12 +60,12 @@ def peak_flops(n: int = 2048, repeats: int = 10) -> float:
     return 2.0 * n ** 3 * repeats / _best_seconds(chain, a, b)
 
 
-def peak_conv_flops(repeats: int = 10) -> float:
-    """FLOP/s of a large 3x3 convolution (64 -> 64 channels on 64 images of 64x64)."""
+def peak_conv_flops(repeats: int = 10, dtype: str = "float32") -> float:
+    """FLOP/s of a large 3x3 convolution (64 -> 64 channels on 64 images of 64x64) in dtype."""
     import tensorflow as tf
 
-    images = tf.random.normal((64, 64, 64, 64))
-    kernel = tf.random.normal((3, 3, 64, 64)) * 0.05
+    images = tf.cast(tf.random.normal((64, 64, 64, 64)), dtype)
+    kernel = tf.cast(tf.random.normal((3, 3, 64, 64)) * 0.05, dtype)
 
     @tf.function
     def chain(x):
@@ -178,7 +179,7 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
     and the judged swap accuracy both reach their targets (checked after every epoch)."""
     import keras
 
-    from infoae.data import load_data, make_dataset, to_float
+    from infoae.data import load_data, to_float, training_batches
     from infoae.evaluate import train_judge
     from infoae.model import build_model
     from infoae.run import predict_in_batches
@@ -213,9 +214,9 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
                 self.model.stop_training = True
             clock["checks"] += time.perf_counter() - check_start
 
-    model.fit(make_dataset(*data.train, config.train.batch_size, shuffle=True,
-                           seed=config.train.seed),
-              epochs=config.train.epochs, verbose=0, callbacks=[Target()])
+    batches, steps = training_batches(*data.train, config.train.batch_size, seed=config.train.seed)
+    model.fit(batches, steps_per_epoch=steps, epochs=config.train.epochs, verbose=0,
+              callbacks=[Target()])
     record["targets"] = {"val_content_acc": content_target, "val_swap_acc": swap_target}
     record["judge"] = "infoae.evaluate judge CNN trained on the training split before the clock"
     return record
@@ -236,6 +237,33 @@ def factor_data_throughput(n_render: int = 10000, n_measure: int = 2000) -> dict
     measure(images[:n_measure])
     return {"syndigits_render_images_per_s": render,
             "morphometrics_images_per_s": n_measure / (time.perf_counter() - start)}
+
+
+# Generator variants of --decoders (each sets every generator key, whatever the config says).
+DECODERS = {
+    "transpose, kernel 4, 128-64-32 (paper)": ["model.generator_upsample=transpose",
+                                               "model.generator_kernel=4",
+                                               "model.generator_filters=[128, 64, 32]"],
+    "transpose, kernel 3, 128-64-32": ["model.generator_upsample=transpose",
+                                       "model.generator_kernel=3",
+                                       "model.generator_filters=[128, 64, 32]"],
+    "transpose, kernel 4, 64-32-16": ["model.generator_upsample=transpose",
+                                      "model.generator_kernel=4",
+                                      "model.generator_filters=[64, 32, 16]"],
+    "transpose, kernel 3, 64-32-16": ["model.generator_upsample=transpose",
+                                      "model.generator_kernel=3",
+                                      "model.generator_filters=[64, 32, 16]"],
+    "resize, kernel 3, 128-64-32": ["model.generator_upsample=resize",
+                                    "model.generator_kernel=3",
+                                    "model.generator_filters=[128, 64, 32]"],
+    "resize, kernel 3, 64-32-16": ["model.generator_upsample=resize",
+                                   "model.generator_kernel=3",
+                                   "model.generator_filters=[64, 32, 16]"],
+}
+
+
+def _on(flag: bool) -> str:
+    return "on" if flag else "off"
 
 
 def machine() -> dict:
@@ -259,17 +287,29 @@ def main(argv=None) -> int:
     parser.add_argument("--time-to-target", action="store_true",
                         help="also train on MNIST until content >= 99%% and swap >= 95%%")
     parser.add_argument("--data-dir", default="", help="MNIST IDX files for --time-to-target")
+    parser.add_argument("--no-variants", action="store_true",
+                        help="skip the MNIST-shape rows for each precision with XLA off and on")
+    parser.add_argument("--decoders", action="store_true",
+                        help="also time the generator variants (kernel, width, upsampling)")
     parser.add_argument("--json", default=str(ROOT / "outputs" / "bench.json"))
     args = parser.parse_args(argv)
 
-    from infoae.config import load_config
+    from infoae.config import PRECISIONS, load_config
 
     report = {"machine": machine(), "command": " ".join(["scripts/bench.py"] + sys.argv[1:])}
-    print("Measuring the peak (float32 matmul and convolution)...")
-    matmul_peak, conv_peak = peak_flops(), peak_conv_flops()
-    peak = max(matmul_peak, conv_peak)
-    report.update(peak_gflops=peak / 1e9, matmul_gflops=matmul_peak / 1e9,
-                  conv_gflops=conv_peak / 1e9)
+    print("Measuring the peak (matmul and 3x3 convolution, float32 and bfloat16)...")
+    peaks = {}
+    for dtype in ("float32", "bfloat16"):
+        matmul, conv = peak_flops(dtype=dtype), peak_conv_flops(dtype=dtype)
+        peaks[dtype] = max(matmul, conv)
+        report[f"{dtype}_matmul_gflops"], report[f"{dtype}_conv_gflops"] = matmul / 1e9, conv / 1e9
+    report["peak_gflops"] = {dtype: peak / 1e9 for dtype, peak in peaks.items()}
+
+    def of_peak(config, train) -> float:
+        """Achieved FLOP/s as a fraction of the peak in the precision the layers compute in."""
+        dtype = "bfloat16" if config.train.precision == "mixed_bfloat16" else "float32"
+        return train["achieved_gflops"] * 1e9 / peaks[dtype]
+
     rows = []
     for name, path, shape in (("mnist", args.config, (28, 28, 1)),
                               ("svhn", args.svhn_config, (32, 32, 3))):
@@ -283,12 +323,41 @@ def main(argv=None) -> int:
         print(f"Gatys optimisation, {name} shape ({config.transfer.optimizer} x "
               f"{config.transfer.steps})...")
         gatys = gatys_throughput(config, shape)
-        rows.append({"shape": name, "batch": batch, **train,
-                     "flops_fraction_of_peak": train["achieved_gflops"] * 1e9 / peak,
+        rows.append({"shape": name, "batch": batch, "precision": config.train.precision,
+                     "jit_compile": config.train.jit_compile, **train,
+                     "flops_fraction_of_peak": of_peak(config, train),
                      "pipeline_images_per_s": pipeline,
                      "pipeline_to_training_ratio": pipeline / train["images_per_s"],
                      "swap_images_per_s": swap, "gatys_images_per_s": gatys,
                      "swap_to_gatys_ratio": swap / gatys})
+    variants = []
+    if not args.no_variants:
+        for precision in PRECISIONS:
+            for jit in (False, True):
+                config = load_config(args.config, args.overrides + [
+                    f"train.precision={precision}", f"train.jit_compile={str(jit).lower()}"])
+                print(f"Training throughput, mnist shape, {precision}, XLA {'on' if jit else 'off'}...")
+                train = training_throughput(config, (28, 28, 1), config.train.batch_size,
+                                            args.warmup, args.steps)
+                swap = swap_throughput(train.pop("model"), config)
+                variants.append({"precision": precision, "jit_compile": jit, **train,
+                                 "flops_fraction_of_peak": of_peak(config, train),
+                                 "swap_images_per_s": swap})
+        for v in variants:
+            v["speedup"] = v["images_per_s"] / variants[0]["images_per_s"]
+    report["variants"] = variants
+    decoders = []
+    if args.decoders:
+        for label, overrides in DECODERS.items():
+            config = load_config(args.config, args.overrides + overrides)
+            print(f"Training throughput, mnist shape, generator: {label}...")
+            train = training_throughput(config, (28, 28, 1), config.train.batch_size,
+                                        args.warmup, args.steps)
+            swap = swap_throughput(train.pop("model"), config)
+            decoders.append({"generator": label, "overrides": overrides, **train,
+                             "flops_fraction_of_peak": of_peak(config, train),
+                             "swap_images_per_s": swap})
+    report["decoders"] = decoders
     report["rows"] = rows
     print("SynDigits rendering and morphometrics...")
     report["factor_data"] = factor_data_throughput()
@@ -301,18 +370,41 @@ def main(argv=None) -> int:
 
     print()
     print(f"Machine: {report['machine']}")
-    print(f"Peak: {peak / 1e9:.1f} GFLOP/s (float32 matmul {matmul_peak / 1e9:.1f}, "
-          f"3x3 convolution {conv_peak / 1e9:.1f})")
-    header = ("| shape | batch | train img/s | warm-up s | GFLOP/step | achieved GFLOP/s | "
+    for dtype in peaks:
+        print(f"Peak {dtype}: {peaks[dtype] / 1e9:.1f} GFLOP/s (matmul "
+              f"{report[f'{dtype}_matmul_gflops']:.1f}, 3x3 convolution "
+              f"{report[f'{dtype}_conv_gflops']:.1f})")
+    header = ("| shape | batch | precision | XLA | train img/s | warm-up s | GFLOP/step | achieved GFLOP/s | "
               "of peak | pipeline / train | swap img/s | Gatys img/s | swap / Gatys |")
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
     for r in rows:
-        print(f"| {r['shape']} | {r['batch']} | {r['images_per_s']:.0f} | {r['warmup_s']:.1f} | "
+        print(f"| {r['shape']} | {r['batch']} | {r['precision']} | {_on(r['jit_compile'])} | "
+              f"{r['images_per_s']:.0f} | {r['warmup_s']:.1f} | "
               f"{r['gflop_per_step']:.2f} | {r['achieved_gflops']:.1f} | "
               f"{r['flops_fraction_of_peak']:.2f} | {r['pipeline_to_training_ratio']:.0f}x | "
               f"{r['swap_images_per_s']:.0f} | {r['gatys_images_per_s']:.1f} | "
               f"{r['swap_to_gatys_ratio']:.0f}x |")
+    if variants:
+        print()
+        header = ("| mnist shape: precision | XLA | train img/s | speed-up | warm-up s | "
+                  "achieved GFLOP/s | of its peak | swap img/s |")
+        print(header)
+        print("|---" * (header.count("|") - 1) + "|")
+        for v in variants:
+            print(f"| {v['precision']} | {_on(v['jit_compile'])} | {v['images_per_s']:.0f} | "
+                  f"{v['speedup']:.2f}x | {v['warmup_s']:.1f} | {v['achieved_gflops']:.1f} | "
+                  f"{v['flops_fraction_of_peak']:.2f} | {v['swap_images_per_s']:.0f} |")
+    if decoders:
+        print()
+        header = ("| mnist shape: generator | train img/s | GFLOP/step | achieved GFLOP/s | "
+                  "of peak | swap img/s |")
+        print(header)
+        print("|---" * (header.count("|") - 1) + "|")
+        for d in decoders:
+            print(f"| {d['generator']} | {d['images_per_s']:.0f} | {d['gflop_per_step']:.1f} | "
+                  f"{d['achieved_gflops']:.1f} | {d['flops_fraction_of_peak']:.2f} | "
+                  f"{d['swap_images_per_s']:.0f} |")
     data = report["factor_data"]
     svhn_training = rows[-1]["images_per_s"]
     print(f"SynDigits rendering: {data['syndigits_render_images_per_s']:.0f} img/s "

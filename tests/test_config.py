@@ -43,6 +43,9 @@ def test_int_is_accepted_for_float_but_not_the_reverse():
     ("model.encoder_filters=[1, 2]", "three positive integers"),
     ("loss.generator_label=maybe", "'true' or 'predicted'"),
     ("train.verbose=true", "train.verbose.*int"),
+    ("train.precision=float16", "train.precision.*'float32' or 'mixed_bfloat16'"),
+    ("train.jit_compile=1", "train.jit_compile.*bool"),
+    ("model.generator_upsample=bilinear", "'transpose' or 'resize'"),
     ("epochs", "section.key=value"),
 ])
 def test_bad_values_name_the_key(override, message):

@@ -143,3 +143,54 @@ def test_pruning_drops_dimensions_that_carry_nothing():
     full = model.encode_style(images, labels, pruned=False).numpy()
     assert np.all(pruned[:, 3:] == 0.0)
     np.testing.assert_array_equal(pruned[:, :3], full[:, :3])
+
+
+@pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
+def test_resize_convolution_generator(shape):
+    config = load_config(overrides=["model.generator_upsample=resize", "model.generator_kernel=3"])
+    model = build_model(config, shape)
+    kinds = [type(layer).__name__ for layer in model.generator.layers]
+    assert kinds.count("UpSampling2D") == 3 and "Conv2DTranspose" not in kinds
+    generated = model.generate(np.zeros((2, 16), "float32"), np.array([1, 7])).numpy()
+    assert generated.shape == (2,) + shape
+    assert generated.min() >= 0.0 and generated.max() <= 1.0
+
+
+def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
+    """Layers compute in bfloat16; weights, codes, logits, images and losses stay float32;
+    the global policy is left as it was; a few steps on real digits lower the losses; and the
+    weights give the same outputs in a float32 model."""
+    from infoae.data import load_mnist_sample, to_float
+
+    config = load_config(overrides=["train.precision=mixed_bfloat16", "train.learning_rate=0.003"])
+    model = build_model(config, (28, 28, 1), steps_per_epoch=40)
+    assert keras.config.dtype_policy().name == "float32"
+    assert {layer.compute_dtype for layer in model.generator.layers} == {"bfloat16", "float32"}
+    assert all(w.dtype == "float32" for w in model.weights)
+    (images, labels), _ = load_mnist_sample()
+    images, labels = to_float(images[:512]), labels[:512]
+    codes, probabilities = model(images[:8])
+    generated = model.generate(codes, labels[:8])
+    assert codes.dtype == probabilities.dtype == generated.dtype == "float32"
+
+    first = model.evaluate(images, labels, batch_size=128, verbose=0, return_dict=True)
+    model.fit(images, labels, batch_size=64, epochs=5, verbose=0)
+    last = model.evaluate(images, labels, batch_size=128, verbose=0, return_dict=True)
+    assert last["reconstruction"] < 0.7 * first["reconstruction"]
+    assert last["content_acc"] > 0.8 and first["content_acc"] < 0.3
+
+    plain = build_model(load_config(), (28, 28, 1))
+    plain.set_weights(model.get_weights())
+    np.testing.assert_allclose(plain(images[:64])[1].numpy(), model(images[:64])[1].numpy(),
+                               atol=0.05)
+
+
+def test_content_shift_moves_each_image_by_whole_pixels_within_the_limit():
+    model = build_model(load_config(overrides=["model.content_shift=2"]), (28, 28, 1))
+    images = np.zeros((64, 28, 28, 1), "float32")
+    images[:, 14, 14, 0] = 1.0
+    shifted = model._shift(images).numpy()[..., 0]
+    assert np.allclose(shifted.sum(axis=(1, 2)), 1.0) and np.allclose(shifted.max(axis=(1, 2)), 1.0)
+    rows, cols = np.unravel_index(shifted.reshape(64, -1).argmax(1), (28, 28))
+    assert np.abs(rows - 14).max() == 2 and np.abs(cols - 14).max() == 2
+    assert len(set(zip(rows, cols))) > 10  # Each image draws its own offset.
