@@ -21,7 +21,9 @@ import keras  # noqa: E402
 from infoae.config import load_config  # noqa: E402
 from infoae.model import build_model  # noqa: E402
 
-config = load_config(overrides=["model.content_dropout=0.0", "model.encoder_filters=[8, 8, 16]",
+# No dropout or random shifts: the two runs must see the same content-head inputs.
+config = load_config(overrides=["model.content_dropout=0.0", "model.content_shift=0",
+                                "model.encoder_filters=[8, 8, 16]",
                                 "model.generator_filters=[16, 8, 8]", "model.encoder_dense=32",
                                 "model.adversary_hidden=32", "adversary.extra_steps=0",
                                 "loss.independence=0.0"])
