@@ -43,19 +43,27 @@ def _count(*shapes_and_bias):
     return sum(int(np.prod(shape)) + bias for shape, bias in shapes_and_bias)
 
 
-def test_parameter_counts_mnist_default():
-    model = build_model(load_config(), (28, 28, 1))
+@pytest.mark.parametrize("config_file, widths", [(None, (64, 32, 16)),
+                                                  ("paper.toml", (128, 64, 32))])
+def test_parameter_counts_mnist(configs_dir, config_file, widths):
+    """The default generator and the paper's (configs/paper.toml), counted by hand."""
+    config = load_config(configs_dir / config_file if config_file else None)
+    model = build_model(config, (28, 28, 1))
     conv = [((5, 5, 1, 32), 32), ((5, 5, 32, 64), 64), ((3, 3, 64, 128), 128)]
     flat = 4 * 4 * 128  # 28 -> 14 -> 7 -> 4 with "same" stride-2 convolutions.
-    encoder = _count(*conv, ((flat + 10, 256), 256), ((256, 16), 16), ((256, 16), 16))
+    label = 10 if config.model.conditional_encoder else 0
+    encoder = _count(*conv, ((flat + label, 256), 256), ((256, 16), 16),
+                     *([((256, 16), 16)] if config.model.variational else []))
     content = _count(((3, 3, 1, 32), 32), ((3, 3, 32, 32), 32), ((3, 3, 32, 64), 64),
                      ((3, 3, 64, 64), 64), ((7 * 7 * 64, 256), 256), ((256, 10), 10))
     adversary = _count(((16, 256), 256), ((256, 10), 10))
-    generator = _count(((26, 4 * 4 * 128), 0), ((2 * 2048,), 0),
-                       ((4, 4, 128, 128), 0), ((2 * 128,), 0),
-                       ((4, 4, 64, 128), 0), ((2 * 64,), 0),
-                       ((4, 4, 32, 64), 0), ((2 * 32,), 0), ((3, 3, 32, 1), 1))
-    assert count_parameters(model.style_encoder) == encoder == 661280
+    a, b, c = widths  # Transposed kernels are (k, k, out, in); batch norms add 2 per channel.
+    generator = _count(((26, 4 * 4 * a), 0), ((2 * 4 * 4 * a,), 0),
+                       ((4, 4, a, a), 0), ((2 * a,), 0),
+                       ((4, 4, b, a), 0), ((2 * b,), 0),
+                       ((4, 4, c, b), 0), ((2 * c,), 0), ((3, 3, c, 1), 1))
+    if config_file is None:
+        assert count_parameters(model.style_encoder) == encoder == 661280
     assert count_parameters(model.content_head) == content
     assert count_parameters(model.adversary) == adversary
     assert count_parameters(model.generator) == generator
