@@ -262,6 +262,12 @@ DECODERS = {
 }
 
 
+def _print_header(header: str) -> None:
+    """A markdown table's header row and its separator."""
+    print(header)
+    print("|---" * (header.count("|") - 1) + "|")
+
+
 def _on(flag: bool) -> str:
     return "on" if flag else "off"
 
@@ -376,8 +382,7 @@ def main(argv=None) -> int:
               f"{report[f'{dtype}_conv_gflops']:.1f})")
     header = ("| shape | batch | precision | XLA | train img/s | warm-up s | GFLOP/step | achieved GFLOP/s | "
               "of peak | pipeline / train | swap img/s | Gatys img/s | swap / Gatys |")
-    print(header)
-    print("|---" * (header.count("|") - 1) + "|")
+    _print_header(header)
     for r in rows:
         print(f"| {r['shape']} | {r['batch']} | {r['precision']} | {_on(r['jit_compile'])} | "
               f"{r['images_per_s']:.0f} | {r['warmup_s']:.1f} | "
@@ -389,8 +394,7 @@ def main(argv=None) -> int:
         print()
         header = ("| mnist shape: precision | XLA | train img/s | speed-up | warm-up s | "
                   "achieved GFLOP/s | of its peak | swap img/s |")
-        print(header)
-        print("|---" * (header.count("|") - 1) + "|")
+        _print_header(header)
         for v in variants:
             print(f"| {v['precision']} | {_on(v['jit_compile'])} | {v['images_per_s']:.0f} | "
                   f"{v['speedup']:.2f}x | {v['warmup_s']:.1f} | {v['achieved_gflops']:.1f} | "
@@ -399,8 +403,7 @@ def main(argv=None) -> int:
         print()
         header = ("| mnist shape: generator | train img/s | GFLOP/step | achieved GFLOP/s | "
                   "of peak | swap img/s |")
-        print(header)
-        print("|---" * (header.count("|") - 1) + "|")
+        _print_header(header)
         for d in decoders:
             print(f"| {d['generator']} | {d['images_per_s']:.0f} | {d['gflop_per_step']:.1f} | "
                   f"{d['achieved_gflops']:.1f} | {d['flops_fraction_of_peak']:.2f} | "
