@@ -336,33 +336,32 @@ def main(argv=None) -> int:
                      "pipeline_to_training_ratio": pipeline / train["images_per_s"],
                      "swap_images_per_s": swap, "gatys_images_per_s": gatys,
                      "swap_to_gatys_ratio": swap / gatys})
+    def mnist_variant(overrides: list[str], label: str) -> dict:
+        """Training and swap throughput of the MNIST config with these overrides."""
+        config = load_config(args.config, args.overrides + overrides)
+        print(f"Training throughput, mnist shape, {label}...")
+        train = training_throughput(config, (28, 28, 1), config.train.batch_size,
+                                    args.warmup, args.steps)
+        swap = swap_throughput(train.pop("model"), config)
+        return {**train, "flops_fraction_of_peak": of_peak(config, train),
+                "swap_images_per_s": swap}
+
     variants = []
     if not args.no_variants:
         for precision in PRECISIONS:
             for jit in (False, True):
-                config = load_config(args.config, args.overrides + [
-                    f"train.precision={precision}", f"train.jit_compile={str(jit).lower()}"])
-                print(f"Training throughput, mnist shape, {precision}, XLA {'on' if jit else 'off'}...")
-                train = training_throughput(config, (28, 28, 1), config.train.batch_size,
-                                            args.warmup, args.steps)
-                swap = swap_throughput(train.pop("model"), config)
-                variants.append({"precision": precision, "jit_compile": jit, **train,
-                                 "flops_fraction_of_peak": of_peak(config, train),
-                                 "swap_images_per_s": swap})
+                measured = mnist_variant(
+                    [f"train.precision={precision}", f"train.jit_compile={str(jit).lower()}"],
+                    f"{precision}, XLA {_on(jit)}")
+                variants.append({"precision": precision, "jit_compile": jit, **measured})
         for v in variants:
             v["speedup"] = v["images_per_s"] / variants[0]["images_per_s"]
     report["variants"] = variants
     decoders = []
     if args.decoders:
         for label, overrides in DECODERS.items():
-            config = load_config(args.config, args.overrides + overrides)
-            print(f"Training throughput, mnist shape, generator: {label}...")
-            train = training_throughput(config, (28, 28, 1), config.train.batch_size,
-                                        args.warmup, args.steps)
-            swap = swap_throughput(train.pop("model"), config)
-            decoders.append({"generator": label, "overrides": overrides, **train,
-                             "flops_fraction_of_peak": of_peak(config, train),
-                             "swap_images_per_s": swap})
+            decoders.append({"generator": label, "overrides": overrides,
+                             **mnist_variant(overrides, f"generator: {label}")})
     report["decoders"] = decoders
     report["rows"] = rows
     print("SynDigits rendering and morphometrics...")
