@@ -9,8 +9,8 @@ __version__ = "0.1.0"
 
 
 def load_run(run_dir, weights=None):
-    """Load a trained run directory; see infoae.run.Run for its methods."""
-    from infoae.run import load_run as _load_run
+    """Load a trained run directory; see infoae.model.trained.Run for its methods."""
+    from infoae.model.trained import load_run as _load_run
 
     return _load_run(run_dir, weights)
 

@@ -5,6 +5,8 @@
     infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
     infoae evaluate RUN_DIR [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
+    infoae seeds --config configs/mnist.toml --seeds 0 1 2 [--run-dir PREFIX] [--data-dir DIR]
+                 [--set key=value ...] [--overwrite] [--out table.md]
     infoae transfer --method {gatys,infoae} --content IMG_OR_INDEX --style IMG_OR_INDEX
                     [--run RUN_DIR | --config CFG] [--loss-network DIR] [--out PNG]
 
@@ -53,6 +55,18 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--out", help="also write the table to this file")
 
+    seeds = verbs.add_parser("seeds", help="train and evaluate a config with several seeds; "
+                             "print each metric's mean +- sd")
+    seeds.add_argument("--config", help="TOML config file (configs/mnist.toml, ...)")
+    seeds.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], metavar="SEED")
+    seeds.add_argument("--run-dir", help="prefix of the run directories, PREFIX-seedN "
+                       "(default outputs/<config>)")
+    seeds.add_argument("--data-dir", default="", help="local data files instead of tfds")
+    seeds.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a config key, e.g. train.epochs=3")
+    seeds.add_argument("--overwrite", action="store_true", help="replace existing runs")
+    seeds.add_argument("--out", help="also write the table to this file")
+
     transfer = verbs.add_parser(
         "transfer", help="style transfer of one image pair (or index ranges): Gatys et al.'s "
         "optimisation or a trained Info-autoencoder")
@@ -79,7 +93,7 @@ def _parser() -> argparse.ArgumentParser:
 def _train(args) -> None:
     from infoae.config import load_config
     from infoae.errors import InfoaeError
-    from infoae.train import resume_config, train_and_evaluate
+    from infoae.training.train import resume_config, train_and_evaluate
 
     if args.resume:
         if not args.run_dir:
@@ -101,7 +115,7 @@ def _default_run_dir(config_path) -> str:
 
 def _load(run_dir, data_dir):
     from infoae.data import load_data
-    from infoae.run import load_run
+    from infoae.model.trained import load_run
 
     run = load_run(run_dir)
     if data_dir is not None:
@@ -120,21 +134,32 @@ def _swap(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from infoae.evaluate import METRICS_FILE, evaluate_run, format_metrics
+    from infoae.evaluation.evaluate import evaluate_run, format_metrics
+    from infoae.rundir import METRICS_FILE
 
     run, data = _load(args.run_dir, args.data_dir)
-    report = evaluate_run(args.run_dir, run=run, data=data)
+    report = evaluate_run(run, data=data)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
 
 
-def _compare(args) -> None:
-    from infoae.compare import compare_table
+def _compare(args, run_dirs=None) -> None:
+    from infoae.evaluation.compare import compare_table
 
-    table = compare_table(args.run_dirs)
+    table = compare_table(run_dirs or args.run_dirs)
     print(table)
     if args.out:
         Path(args.out).write_text(table + "\n")
+
+
+def _seeds(args) -> None:
+    from infoae.training.seeds import train_seeds
+
+    prefix = args.run_dir or str(Path("outputs") / (Path(args.config).stem if args.config
+                                                    else "run"))
+    run_dirs = train_seeds(args.config, args.seeds, prefix, args.overrides, args.data_dir,
+                           args.overwrite)
+    _compare(args, run_dirs)
 
 
 def _transfer(args) -> None:
@@ -144,8 +169,10 @@ def _transfer(args) -> None:
     from infoae.data import load_data
     from infoae.errors import InfoaeError
     from infoae.figures import save_image_grid
-    from infoae.run import LOSS_NETWORK_DIR, load_run, load_run_config
-    from infoae import transfer as methods
+    from infoae.model.trained import load_run
+    from infoae.rundir import LOSS_NETWORK_DIR, load_run_config
+    from infoae.transfer import gatys as methods
+    from infoae.transfer.images import select_images
 
     if args.method == "infoae" and not args.run_dir:
         raise InfoaeError("--method infoae needs --run RUN_DIR: a trained Info-autoencoder.")
@@ -158,8 +185,8 @@ def _transfer(args) -> None:
     if args.data_dir is not None:
         config.data.dir = args.data_dir
     data = load_data(config.data, config.train.seed)
-    contents = methods.select_images(args.content, data.test[0], data.image_shape)
-    styles = methods.select_images(args.style, data.test[0], data.image_shape)
+    contents = select_images(args.content, data.test[0], data.image_shape)
+    styles = select_images(args.style, data.test[0], data.image_shape)
     if len(contents) != len(styles):
         raise InfoaeError(f"--content selects {len(contents)} images and --style {len(styles)}; "
                           "they pair up one to one, so select as many of each.")
@@ -167,7 +194,7 @@ def _transfer(args) -> None:
         results = methods.infoae_transfer(load_run(args.run_dir), contents, styles)
         print(f"Info-autoencoder transfer of {len(results)} pair(s).")
     else:
-        from infoae.perceptual import loss_network_for
+        from infoae.model.loss_network import loss_network_for
 
         directory = args.loss_network or (
             Path(args.run_dir) / LOSS_NETWORK_DIR
@@ -192,8 +219,8 @@ def main(argv=None) -> int:
     from infoae.errors import InfoaeError
 
     try:
-        {"train": _train, "swap": _swap, "evaluate": _evaluate,
-         "compare": _compare, "transfer": _transfer}[args.verb](args)
+        {"train": _train, "swap": _swap, "evaluate": _evaluate, "compare": _compare,
+         "seeds": _seeds, "transfer": _transfer}[args.verb](args)
     except (InfoaeError, FileNotFoundError, PermissionError) as error:
         if args.debug:
             raise

@@ -8,19 +8,17 @@ import numpy as np
 
 
 def pick_style_sources(labels: np.ndarray, rows: int) -> np.ndarray:
-    """Indices of test images to use as style sources: one per digit first, then the next ones."""
-    first_of_each = [int(np.flatnonzero(labels == d)[0]) for d in range(10) if np.any(labels == d)]
+    """Indices of test images to use as style sources: one per class first, then the next ones."""
+    first_of_each = [int(np.flatnonzero(labels == d)[0]) for d in np.unique(labels)]
     chosen = set(first_of_each)
     rest = [i for i in range(len(labels)) if i not in chosen]
     return np.array((first_of_each + rest)[:rows])
 
 
 def swap_grid(run, style_images: np.ndarray) -> np.ndarray:
-    """(rows, 11, H, W, C): the source image, then its style drawn as digits 0..9."""
-    codes = run.encode_style(style_images)
+    """(rows, 1 + classes, H, W, C): the source image, then its style drawn as every class."""
     columns = [run.check_images(style_images)]
-    for label in range(10):
-        columns.append(run.generate(codes, np.full(len(codes), label)))
+    columns += [images for _, images in run.each_label(run.encode_style(style_images))]
     return np.stack(columns, axis=1)
 
 
@@ -60,8 +58,9 @@ def save_image_grid(grid: np.ndarray, path: str | Path, column_titles, title: st
 
 
 def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
-    """Write the grid as a PNG: rows are style sources, columns the source then digits 0-9."""
-    return save_image_grid(grid, path, ["style"] + [str(d) for d in range(10)], title)
+    """Write the grid as a PNG: rows are style sources, columns the source then each class."""
+    return save_image_grid(grid, path, ["style"] + [str(d) for d in range(grid.shape[1] - 1)],
+                           title)
 
 
 def write_swap_grid(run, data, out: str | Path | None = None, rows: int = 10) -> Path:

@@ -96,7 +96,7 @@ def training_throughput(config, image_shape, batch_size, warmup, steps, seed=0) 
     import keras
     import tensorflow as tf
 
-    from infoae.model import build_model
+    from infoae.model.autoencoder import build_model
 
     rng = np.random.default_rng(seed)
     images = rng.random((batch_size * 4,) + tuple(image_shape), dtype=np.float32)
@@ -143,9 +143,9 @@ def pipeline_throughput(image_shape, batch_size, batches=300, seed=0) -> float:
 
 def swap_throughput(model, config, n: int = 4000, seed=0) -> float:
     """Images/s of the swap path users call (Run.generate on style codes and labels)."""
-    from infoae.run import Run
+    from infoae.model.trained import Run
 
-    run = Run("bench", model, config)
+    run = Run(None, model, config)
     rng = np.random.default_rng(seed)
     codes = rng.standard_normal((n, config.model.style_dim)).astype(np.float32)
     labels = rng.integers(0, 10, n)
@@ -161,8 +161,8 @@ def gatys_throughput(config, image_shape, n: int = 100, seed=0) -> float:
     weights do not change the cost of an iteration); after a warm-up call that traces it."""
     import keras
 
-    from infoae.perceptual import build_loss_network
-    from infoae.transfer import Gatys
+    from infoae.model.perceptual import build_loss_network
+    from infoae.transfer.gatys import Gatys
 
     keras.utils.set_random_seed(seed)
     rng = np.random.default_rng(seed)
@@ -180,9 +180,9 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
     import keras
 
     from infoae.data import load_data, to_float, training_batches
-    from infoae.evaluate import train_judge
-    from infoae.model import build_model
-    from infoae.run import predict_in_batches
+    from infoae.evaluation.judge import judge_labels, train_judge
+    from infoae.model.autoencoder import build_model
+    from infoae.model.trained import Run
 
     config.data.dir = data_dir
     data = load_data(config.data, config.train.seed)
@@ -199,13 +199,10 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
         def on_epoch_end(self, epoch, logs=None):
             check_start = time.perf_counter()
             train_s = check_start - clock["start"] - clock["checks"]
-            content = float(np.mean(predict_in_batches(
-                lambda x: self.model.content_head(x), images).argmax(1) == labels))
-            codes = predict_in_batches(lambda x: self.model.encode_style(x), sources)
-            hits = [np.mean(predict_in_batches(
-                lambda c: judge(self.model.generate(c, np.full(len(c), j))), codes).argmax(1) == j)
-                for j in range(10)]
-            swap = float(np.mean(hits))
+            run = Run(None, self.model, config)
+            content = float(np.mean(run.predict_content(images).argmax(1) == labels))
+            swap = float(np.mean([np.mean(judge_labels(judge, swapped) == label) for label, swapped
+                                  in run.each_label(run.encode_style(sources))]))
             record["epochs"].append({"epoch": epoch + 1, "wall_s": round(train_s, 1),
                                      "val_content_acc": content, "val_swap_acc": swap})
             print(f"  epoch {epoch + 1}: {train_s:.0f} s, content {content:.4f}, swap {swap:.4f}")
@@ -218,15 +215,14 @@ def time_to_target(config, data_dir: str, content_target=0.99, swap_target=0.95)
     model.fit(batches, steps_per_epoch=steps, epochs=config.train.epochs, verbose=0,
               callbacks=[Target()])
     record["targets"] = {"val_content_acc": content_target, "val_swap_acc": swap_target}
-    record["judge"] = "infoae.evaluate judge CNN trained on the training split before the clock"
+    record["judge"] = "infoae.evaluation.judge CNN trained on the training split before the clock"
     return record
 
 
 def factor_data_throughput(n_render: int = 10000, n_measure: int = 2000) -> dict:
     """Images/s of rendering SynDigits (factors included) and of Morpho-MNIST measurements."""
-    from infoae import syndigits
-    from infoae.data import load_mnist_sample
-    from infoae.morphometrics import measure
+    from infoae.data import load_mnist_sample, syndigits
+    from infoae.evaluation.morphometrics import measure
 
     syndigits.glyph_atlas()  # Fonts rasterised once per process; timed with the render.
     start = time.perf_counter()

@@ -45,9 +45,10 @@ def main(argv=None) -> int:
     from infoae.data import load_data
     from infoae.errors import InfoaeError
     from infoae.figures import save_image_grid
-    from infoae.perceptual import load_loss_network
-    from infoae.run import LOSS_NETWORK_DIR, load_run, write_json
-    from infoae.transfer_compare import compare_methods, comparison_grid, format_comparison
+    from infoae.model.loss_network import load_loss_network
+    from infoae.model.trained import load_run
+    from infoae.rundir import LOSS_NETWORK_DIR, write_json
+    from infoae.transfer.compare import compare_methods, comparison_grid, format_comparison
 
     try:
         runs = {"Info-AE (pixel loss)": load_run(args.pixel_run),

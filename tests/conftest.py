@@ -4,6 +4,8 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+# Judges trained by evaluations are cached for the session only, never in the user's cache.
+os.environ.setdefault("INFOAE_CACHE", __import__("tempfile").mkdtemp(prefix="infoae-cache-"))
 
 from pathlib import Path  # noqa: E402
 

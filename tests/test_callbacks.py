@@ -5,10 +5,10 @@ import math
 
 import pytest
 
-from infoae.callbacks import EpochCheckpoint, StopOnNonFinite
+from infoae.training.callbacks import EpochCheckpoint, StopOnNonFinite
 from infoae.config import load_config
 from infoae.errors import TrainingDiverged
-from infoae.model import build_model
+from infoae.model.autoencoder import build_model
 
 
 def test_non_finite_loss_stops_with_name_and_step():

@@ -1,8 +1,10 @@
 """Config loading, overrides and validation."""
 
+import tomllib
+
 import pytest
 
-from infoae.config import Config, ConfigError, load_config, parse_override, save_config
+from infoae.config import BASE_KEY, Config, ConfigError, load_config, parse_override, save_config
 
 
 def test_defaults_are_valid():
@@ -11,10 +13,56 @@ def test_defaults_are_valid():
     assert config.train.learning_rate == 0.001
 
 
-@pytest.mark.parametrize("name", ["mnist", "svhn", "quickstart", "paper", "syndigits"])
+DERIVED = ["svhn", "quickstart", "paper", "syndigits", "mnist_perceptual"]
+
+
+@pytest.mark.parametrize("name", ["mnist", *DERIVED])
 def test_shipped_configs_load(configs_dir, name):
     config = load_config(configs_dir / f"{name}.toml")
     assert config.data.name in ("mnist", "svhn", "mnist_sample", "syndigits")
+
+
+@pytest.mark.parametrize("name", DERIVED)
+def test_shipped_configs_state_only_what_differs_from_mnist(configs_dir, name):
+    """Every derived config names mnist.toml as its base, and each key it sets differs from
+    the reference (a key restating the base is noise a reader must check)."""
+    raw = tomllib.loads((configs_dir / f"{name}.toml").read_text())
+    assert raw.pop(BASE_KEY) == "mnist.toml"
+    reference = load_config(configs_dir / "mnist.toml").to_dict()
+    for section, values in raw.items():
+        for key, value in values.items():
+            assert reference[section][key] != value, f"{name}.toml restates {section}.{key}"
+    resolved = load_config(configs_dir / f"{name}.toml").to_dict()
+    assert all(resolved[s][k] == v for s, values in raw.items() for k, v in values.items())
+
+
+def test_base_files_chain_and_the_file_wins(tmp_path):
+    (tmp_path / "a.toml").write_text("[train]\nepochs = 3\nbatch_size = 64\n[loss]\nkl = 0.5\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "b.toml").write_text('base = "../a.toml"\n[train]\nepochs = 4\n')
+    (tmp_path / "c.toml").write_text('base = "sub/b.toml"\n[loss]\nkl = 0.25\n')
+    config = load_config(tmp_path / "c.toml", ["train.batch_size=32"])
+    assert (config.train.epochs, config.train.batch_size, config.loss.kl) == (4, 32, 0.25)
+    # The resolved config (what a run directory keeps) has no base: it stands alone.
+    save_config(config, tmp_path / "resolved.toml")
+    assert BASE_KEY not in tomllib.loads((tmp_path / "resolved.toml").read_text())
+    assert load_config(tmp_path / "resolved.toml") == config
+
+
+def test_bad_base_files_are_one_clear_error(tmp_path):
+    (tmp_path / "loop1.toml").write_text('base = "loop2.toml"\n')
+    (tmp_path / "loop2.toml").write_text('base = "loop1.toml"\n')
+    with pytest.raises(ConfigError, match="inherits from itself"):
+        load_config(tmp_path / "loop1.toml")
+    (tmp_path / "self.toml").write_text('base = "self.toml"\n')
+    with pytest.raises(ConfigError, match="inherits from itself"):
+        load_config(tmp_path / "self.toml")
+    (tmp_path / "orphan.toml").write_text('base = "gone.toml"\n')
+    with pytest.raises(ConfigError, match="gone.toml.*the base of.*orphan.toml.*does not exist"):
+        load_config(tmp_path / "orphan.toml")
+    (tmp_path / "number.toml").write_text("base = 3\n")
+    with pytest.raises(ConfigError, match="'base'.*must be the path of a config file"):
+        load_config(tmp_path / "number.toml")
 
 
 def test_shipped_mnist_config_states_every_default(configs_dir):

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from infoae import data as data_module
+from infoae.data import sources as data_module
 from infoae.config import DataConfig
 from infoae.data import (DataError, load_data, load_mnist_idx, load_mnist_sample, load_tfds,
                          make_dataset, read_idx, read_svhn_mat, training_batches)

@@ -87,7 +87,7 @@ def test_two_workers_on_loopback(tmp_path, monkeypatch):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)  # In step.
     metrics = json.loads((run_dir / "metrics.json").read_text())["metrics"]
     assert metrics["content_acc"] > 0.5  # Chance is 0.1: the cluster trained the model.
-    from infoae.train import strategy_for, worker_index
+    from infoae.training.distribute import strategy_for, worker_index
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ConfigError, match="TF_CONFIG"):

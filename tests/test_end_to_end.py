@@ -1,5 +1,6 @@
 """End to end on the real 5,000-digit MNIST sample: train -> swap -> evaluate, resume, refusal."""
 
+import csv
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import pytest
 import infoae
 from infoae.cli import main
 from infoae.data import load_mnist_sample
+from infoae.rundir import FORMAT_VERSION
 
 from tests.helpers import FAST, QUICKSTART, ROOT, sets as _sets
 
@@ -24,6 +26,7 @@ def test_run_directory_is_self_describing(trained_run):
         assert (trained_run / name).is_file(), name
     assert list((trained_run / "logs" / "tensorboard").rglob("*tfevents*"))
     info = json.loads((trained_run / "run.json").read_text())
+    assert info["format"] == FORMAT_VERSION and info["num_classes"] == 10
     assert info["seed"] == 0 and info["versions"]["keras"].startswith("3.")
     assert info["split_sizes"] == {"train": 3500, "validation": 500, "test": 1000}
     dims = info["style_dims"]  # Which code dimensions the final style code keeps, and why.
@@ -31,14 +34,44 @@ def test_run_directory_is_self_describing(trained_run):
     assert all((n >= 0.1) == (d in dims["kept"]) for d, n in enumerate(dims["nats"]))
     rows = (trained_run / "logs" / "training.csv").read_text().splitlines()
     assert len(rows) == 1 + 8 and "mon_leak_mlp" in rows[0] and "val_content_acc" in rows[0]
+    # Only the losses that the config turns on are logged (cycle and the perceptual ones are off).
+    assert "val_kl" in rows[0] and "cycle" not in rows[0] and "perceptual" not in rows[0]
+
+
+# The same run (the fixture's config, seed 0) trained and evaluated by infoae 0.1.0 before the
+# package layout of format 2, on a 2-core x86-64 CPU. Run-to-run differences of one machine
+# are below 0.1% in these figures (oneDNN's float reductions are not bit-exact); the bounds
+# leave room for other CPUs and catch any change in what is trained.
+SAME_SEED_REFERENCE = {"content_acc": 0.964, "recon_mse": 0.05327, "swap_acc": 1.0,
+                       "val_reconstruction": 0.05111, "val_content_acc": 0.9780, "val_kl": 8.4896}
+
+
+def test_same_seed_gives_the_reference_results(trained_run):
+    report = json.loads((trained_run / "metrics.json").read_text())
+    metrics = report["metrics"]
+    last = list(csv.DictReader((trained_run / "logs" / "training.csv").open()))[-1]
+    ref = SAME_SEED_REFERENCE
+    assert metrics["content_acc"] == pytest.approx(ref["content_acc"], abs=0.015)
+    assert metrics["recon_mse"] == pytest.approx(ref["recon_mse"], rel=0.05)
+    # The reference is the one judge of that version: today's "plain" judge.
+    assert report["judges"]["plain"]["swap_acc"] >= ref["swap_acc"] - 0.02
+    assert float(last["val_reconstruction"]) == pytest.approx(ref["val_reconstruction"], rel=0.05)
+    assert float(last["val_content_acc"]) == pytest.approx(ref["val_content_acc"], abs=0.015)
+    assert float(last["val_kl"]) == pytest.approx(ref["val_kl"], rel=0.05)
 
 
 def test_learned_disentanglement(trained_run):
     report = json.loads((trained_run / "metrics.json").read_text())
     m = report["metrics"]
     assert report["n"]["test"] == 1000 and report["judge"]["test_acc"] > 0.9
+    # Two judges of different families; swap_acc is the strictest one's.
+    judges = report["judges"]
+    assert set(judges) == {"plain", "batchnorm"} and all(j["test_acc"] > 0.9 for j in judges.values())
+    assert m["swap_acc"] == min(j["swap_acc"] for j in judges.values())
     assert m["content_acc"] > 0.85            # chance is 0.10
-    assert m["swap_acc"] > 0.6                # the judge sees the requested digit
+    # The plain judge sees the requested digit; the batch-normalised one with translation
+    # augmentation rejects more of this small model's blurry swaps, and swap_acc is its figure.
+    assert report["judges"]["plain"]["swap_acc"] > 0.6 and m["swap_acc"] > 0.4
     assert m["style_leak_mlp"] < m["content_acc"] - 0.4   # the style code hides the class
     assert m["recon_mse"] < 0.06
     assert 0 <= m["style_consistency"] < 1.0

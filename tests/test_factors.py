@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from infoae import disentanglement as dis
-from infoae import syndigits
-from infoae.metrics import frechet_distance
-from infoae.morphometrics import MORPHOMETRICS, measure, measure_one
+from infoae.data import syndigits
+from infoae.evaluation import disentanglement as dis
+from infoae.evaluation.metrics import frechet_distance
+from infoae.evaluation.morphometrics import MORPHOMETRICS, measure, measure_one
 
 # ---------------------------------------------------------------- SynDigits
 
@@ -36,7 +36,7 @@ def test_syndigits_shapes_and_factor_ranges():
     foreground = factors[:, 1:4]
     background = factors[:, 4:7]
     assert foreground.min() >= 0 and foreground.max() <= 1 and background.max() <= 1
-    contrast = np.abs(syndigits._luminance(foreground) - syndigits._luminance(background))
+    contrast = np.abs(syndigits.luminance(foreground) - syndigits.luminance(background))
     assert contrast.min() >= syndigits.MIN_CONTRAST
     for side in ("neighbour_left", "neighbour_right"):
         assert 0.5 < column[side].mean() < 0.7

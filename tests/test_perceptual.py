@@ -6,10 +6,11 @@ import pytest
 from infoae.config import LOSS_NETWORK_LAYERS, Config, load_config
 from infoae.data import load_data, load_mnist_sample, to_float
 from infoae.errors import ConfigError, ImageError, RunDirError
-from infoae.perceptual import (build_loss_network, feature_extractor, gram_matrix,
-                               load_loss_network, normalise_activations, save_loss_network,
-                               style_loss, total_variation, train_loss_network)
-from infoae.transfer import gatys_transfer, load_image_file, select_images
+from infoae.model.loss_network import load_loss_network, save_loss_network, train_loss_network
+from infoae.model.perceptual import (build_loss_network, feature_extractor, gram_matrix,
+                                     normalise_activations, style_loss, total_variation)
+from infoae.transfer.gatys import gatys_transfer
+from infoae.transfer.images import load_image_file, select_images
 
 
 def test_gram_matrix_of_a_known_case():

@@ -15,7 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from infoae.config import Config, ConfigError, from_dict, load_config, save_config
 from infoae.errors import ImageError, InfoaeError
-from infoae.run import Run
+from infoae.model.trained import Run
 
 SECTIONS = {name: vars(section) for name, section in vars(Config()).items()}
 toml_scalars = st.one_of(st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=12),
@@ -68,7 +68,7 @@ def test_valid_configs_survive_a_save_and_load(tmp_path, epochs, kl, dim, name, 
 def _run(shape=(28, 28, 1), style_dim=16) -> Run:
     """A Run whose model is never called: only the input checks are under test."""
     config = load_config(overrides=[f"model.style_dim={style_dim}"])
-    return Run("unused", types.SimpleNamespace(image_shape=shape), config)
+    return Run("unused", types.SimpleNamespace(image_shape=shape, num_classes=10), config)
 
 
 images = hnp.arrays(

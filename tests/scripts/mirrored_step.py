@@ -19,7 +19,7 @@ tf.config.set_logical_device_configuration(cpus[0], [tf.config.LogicalDeviceConf
 import keras  # noqa: E402
 
 from infoae.config import load_config  # noqa: E402
-from infoae.model import build_model  # noqa: E402
+from infoae.model.autoencoder import build_model  # noqa: E402
 
 # No dropout or random shifts: the two runs must see the same content-head inputs.
 config = load_config(overrides=["model.content_dropout=0.0", "model.content_shift=0",

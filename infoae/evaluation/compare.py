@@ -2,20 +2,25 @@
 
 Columns are the core metrics of every run plus, where a run has them, the factor-level ones;
 a metric a run lacks shows as "-". The run's own settings that differ between the runs are
-listed under the table, so the table says what was compared.
+listed under the table, so the table says what was compared. Runs whose settings differ only
+in train.seed form one row with the mean +- standard deviation over them (sample sd, n - 1),
+and the seeds they came from.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from infoae.errors import RunDirError
-from infoae.factors import mean_score
-from infoae.run import CONFIG_FILE, RUN_FILE, read_json
+from infoae.evaluation.factors import mean_score
+from infoae.rundir import CONFIG_FILE, METRICS_FILE, RUN_FILE, load_run_config, read_json
 
 CORE = (("content", "content_acc"), ("leak lin", "style_leak_linear"),
         ("leak MLP", "style_leak_mlp"), ("swap", "swap_acc"), ("style cons.", "style_consistency"),
         ("recon MSE", "recon_mse"), ("FDD", "fdd"))
+SEED_KEY = "train.seed"
 
 
 def _factor_columns(factors: dict) -> dict[str, float]:
@@ -32,7 +37,7 @@ def _factor_columns(factors: dict) -> dict[str, float]:
 def run_row(run_dir: str | Path) -> dict[str, object]:
     """The table row of one evaluated run: column name -> value."""
     run_dir = Path(run_dir)
-    metrics_file = run_dir / "metrics.json"
+    metrics_file = run_dir / METRICS_FILE
     if not metrics_file.is_file():
         raise RunDirError(f"'{run_dir}' has no metrics.json; run `infoae evaluate {run_dir}` "
                           "first.")
@@ -41,6 +46,7 @@ def run_row(run_dir: str | Path) -> dict[str, object]:
                               "data": report.get("settings", {}).get("dataset", "?")}
     row.update({label: report["metrics"].get(key) for label, key in CORE})
     code = report.get("style_code", {})
+    row["leak MLP all dims"] = code.get("leak_mlp_all_dims")
     row["dims kept"] = len(code.get("dims_kept", [])) or None
     if "factors" in report:
         row.update(_factor_columns(report["factors"]))
@@ -55,8 +61,6 @@ NOT_COMPARED = {"data.dir", "data.tfds_dir", "train.verbose"}
 
 def differing_settings(run_dirs) -> dict[str, list[str]]:
     """Config keys whose values differ between the runs: key -> value per run."""
-    from infoae.run import load_run_config
-
     configs = [load_run_config(d).to_dict() for d in run_dirs
                if (Path(d) / CONFIG_FILE).is_file()]
     if len(configs) != len(run_dirs):
@@ -73,22 +77,69 @@ def differing_settings(run_dirs) -> dict[str, list[str]]:
 def _cell(value) -> str:
     if value is None:
         return "-"
+    if isinstance(value, tuple):  # (mean, sd) over seeds
+        return f"{_cell(value[0])} +- {_cell(value[1])}"
     if isinstance(value, float):
         return f"{value:.0f}" if abs(value) >= 100 else f"{value:.4f}"
     return str(value)
 
 
-def compare_table(run_dirs) -> str:
-    """A markdown table of the runs, and the settings that differ between them."""
+def seed_groups(run_dirs) -> list[list[str]]:
+    """The runs grouped by their settings apart from train.seed (in first-seen order); a run
+    whose seed a group has already stays a row of its own."""
+    groups: list[tuple[str, list[int], list[str]]] = []
+    for run_dir in run_dirs:
+        config = (load_run_config(run_dir).to_dict() if (Path(run_dir) / CONFIG_FILE).is_file()
+                  else {"run": {"dir": str(run_dir)}})
+        seed = config.get("train", {}).get("seed")
+        key = str({s: {k: v for k, v in values.items()
+                       if f"{s}.{k}" not in NOT_COMPARED | {SEED_KEY}}
+                   for s, values in config.items()})
+        group = next((g for g in groups if g[0] == key and seed not in g[1]), None)
+        if group is None:
+            groups.append((key, [seed], [str(run_dir)]))
+        else:
+            group[1].append(seed)
+            group[2].append(str(run_dir))
+    return [members for _, _, members in groups]
+
+
+def _group_row(run_dirs) -> dict[str, object]:
+    """One row for runs that differ only in seed: mean and sd of every numeric column."""
     rows = [run_row(d) for d in run_dirs]
+    if len(rows) == 1:
+        return rows[0]
+    seeds = [load_run_config(d).train.seed for d in run_dirs]
+    merged: dict[str, object] = {"run": f"{rows[0]['run']} ({len(rows)} seeds: "
+                                        f"{', '.join(map(str, seeds))})"}
+    for column in dict.fromkeys(c for row in rows for c in row):
+        values = [row.get(column) for row in rows]
+        if column == "run":
+            continue
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            merged[column] = (float(np.mean(values)), float(np.std(values, ddof=1)))
+        else:
+            merged[column] = values[0] if len(set(map(str, values))) == 1 else "/".join(
+                map(str, values))
+    return merged
+
+
+def compare_table(run_dirs, group_seeds: bool = True) -> str:
+    """A markdown table of the runs (runs that differ only in seed as one mean +- sd row), and
+    the settings that differ between them."""
+    groups = seed_groups(run_dirs) if group_seeds else [[str(d)] for d in run_dirs]
+    rows = [_group_row(group) for group in groups]
     columns = list(rows[0])
     for row in rows[1:]:
         columns += [c for c in row if c not in columns]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
-    differing = differing_settings(run_dirs)
-    if differing:
+    differing = differing_settings([group[0] for group in groups])
+    if differing and len(groups) > 1:
         lines.append("")
         lines.append("Settings that differ: " + "; ".join(
             f"{key} = {' / '.join(values)}" for key, values in differing.items()))
+    if any(len(group) > 1 for group in groups):
+        lines.append("")
+        lines.append("a +- b: mean and standard deviation (n - 1) over the seeds named in the row.")
     return "\n".join(lines)

@@ -89,7 +89,7 @@ def glyph_atlas() -> tuple[np.ndarray, np.ndarray]:
     return masks, widths
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
+def luminance(rgb: np.ndarray) -> np.ndarray:
     return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
 
 
@@ -97,10 +97,10 @@ def _colours(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Foreground and background colours in [0, 1]^3 with enough luminance contrast."""
     foreground = rng.random((n, 3), dtype=np.float32)
     background = rng.random((n, 3), dtype=np.float32)
-    low = np.abs(_luminance(foreground) - _luminance(background)) < MIN_CONTRAST
+    low = np.abs(luminance(foreground) - luminance(background)) < MIN_CONTRAST
     while low.any():
         foreground[low] = rng.random((int(low.sum()), 3), dtype=np.float32)
-        low = np.abs(_luminance(foreground) - _luminance(background)) < MIN_CONTRAST
+        low = np.abs(luminance(foreground) - luminance(background)) < MIN_CONTRAST
     return foreground, background
 
 

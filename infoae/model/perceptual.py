@@ -24,18 +24,14 @@ Losses, per image (``ops`` code, so they run inside a training step):
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import numpy as np
 
 from infoae.config import LOSS_NETWORK_LAYERS, PerceptualConfig
-from infoae.errors import RunDirError
 
 LOSS_NETWORK_FILTERS = (32, 64, 128)
 
 
-def build_loss_network(image_shape, name: str = "loss_network"):
+def build_loss_network(image_shape, num_classes: int = 10, name: str = "loss_network"):
     """The (untrained) loss network: images in [0, 1] -> class logits."""
     import keras
     from keras import layers
@@ -49,7 +45,7 @@ def build_loss_network(image_shape, name: str = "loss_network"):
         if block < len(LOSS_NETWORK_FILTERS):
             x = layers.AveragePooling2D(2, name=f"block{block}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    logits = layers.Dense(10, name="logits")(x)
+    logits = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(images, logits, name=name)
 
 
@@ -62,7 +58,7 @@ def normalise_activations(network, images) -> list[float]:
     """
     import keras
 
-    from infoae.run import predict_in_batches
+    from infoae.model.classifiers import predict_in_batches
 
     names = [f"block{b}_conv{c}" for b in range(1, len(LOSS_NETWORK_FILTERS) + 1) for c in (1, 2)]
     following = names[1:] + ["logits"]
@@ -163,89 +159,3 @@ class PerceptualLoss:
                 "style": style_loss([features[n] for n in self.style_layers], targets["grams"],
                                     self.style_weights),
                 "tv": total_variation(generated)}
-
-
-# ---------------------------------------------------------------- training and files
-
-LOSS_NETWORK_WEIGHTS = "loss_network.weights.h5"
-LOSS_NETWORK_INFO = "loss_network.json"
-
-
-def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
-    """Train the loss network on real training images; returns (network, info)."""
-    import keras
-
-    from infoae.data import make_dataset, to_float, training_batches
-
-    started = time.time()
-    keras.utils.set_random_seed(settings.seed)
-    network = build_loss_network(data.image_shape)
-    network.compile(optimizer=keras.optimizers.Adam(1e-3), metrics=["accuracy"],
-                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    n = settings.train_size or len(data.train[1])
-    images, labels = data.train[0][:n], data.train[1][:n]
-    batches, steps = training_batches(images, labels, 128, seed=settings.seed)
-    network.fit(batches, steps_per_epoch=steps, epochs=settings.epochs, verbose=verbose)
-    layer_means = normalise_activations(network, to_float(images[:2000]))
-    accuracy = float("nan")
-    if len(data.validation[1]):
-        accuracy = network.evaluate(make_dataset(*data.validation, 512, shuffle=False),
-                                    verbose=0)[1]
-    info = {"architecture": "VGG-style: 2x conv3x3 per block (32, 64, 128), average pooling, "
-                            "flatten, dense 10",
-            "dataset": data.name, "image_shape": list(data.image_shape), "train_images": int(n),
-            "epochs": settings.epochs, "seed": settings.seed,
-            "validation_acc": float(accuracy),
-            "normalised": "each layer's mean activation on 2,000 training images set to 1; "
-                          "mean activations before, per layer: "
-                          + ", ".join(f"{m:.3g}" for m in layer_means), "train_seconds": round(time.time() - started, 1)}
-    return network, info
-
-
-def save_loss_network(network, info: dict, directory: str | Path) -> Path:
-    """Write the weights and a JSON description into directory (created if needed)."""
-    from infoae.run import write_json
-
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    temporary = directory / (LOSS_NETWORK_WEIGHTS + ".tmp.weights.h5")
-    network.save_weights(temporary)
-    temporary.replace(directory / LOSS_NETWORK_WEIGHTS)
-    write_json(directory / LOSS_NETWORK_INFO, info)
-    return directory
-
-
-def load_loss_network(directory: str | Path, image_shape):
-    """A loss network saved by save_loss_network (weights only, no code); (network, info)."""
-    from infoae.run import read_json
-
-    directory = Path(directory)
-    weights, info_file = directory / LOSS_NETWORK_WEIGHTS, directory / LOSS_NETWORK_INFO
-    if not weights.is_file() or not info_file.is_file():
-        raise RunDirError(f"'{directory}' holds no loss network ({LOSS_NETWORK_WEIGHTS} and "
-                          f"{LOSS_NETWORK_INFO}); train one with `infoae loss-network`.")
-    info = read_json(info_file)
-    if tuple(info.get("image_shape", ())) != tuple(image_shape):
-        raise RunDirError(f"the loss network in '{directory}' is for images of shape "
-                          f"{tuple(info.get('image_shape', ()))}, not {tuple(image_shape)}; "
-                          "train one on this dataset.")
-    network = build_loss_network(image_shape)
-    try:
-        network.load_weights(weights)
-    except Exception as error:  # h5py and Keras raise several types for bad files.
-        raise RunDirError(f"cannot load loss network weights '{weights}': {error}") from None
-    return network, info
-
-
-def loss_network_for(data, settings: PerceptualConfig, directory: str | Path, verbose: int = 0):
-    """The loss network saved in directory, or a new one trained and saved there."""
-    directory = Path(directory)
-    if (directory / LOSS_NETWORK_WEIGHTS).is_file():
-        return load_loss_network(directory, data.image_shape)
-    print(f"Training the loss network on {data.name} ({settings.epochs} epochs); "
-          f"it is saved in {directory}.")
-    network, info = train_loss_network(data, settings, verbose)
-    save_loss_network(network, info, directory)
-    print(f"Loss network: validation accuracy {info['validation_acc']:.4f} "
-          f"({info['train_seconds']:.0f} s).")
-    return network, info

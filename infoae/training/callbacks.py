@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from infoae.run import CHECKPOINT_DIR, LATEST_FILE, write_json
-
-
+from infoae import atomic
 from infoae.errors import TrainingDiverged
+from infoae.evaluation.metrics import probe_accuracy
+from infoae.model.trained import Run
+from infoae.rundir import CHECKPOINT_DIR, LATEST_FILE, write_json
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -31,9 +31,7 @@ class EpochCheckpoint(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:03d}.weights.h5"
-        temporary = self.directory / f"{name}.tmp.weights.h5"
-        self.model.save_weights(temporary)
-        os.replace(temporary, self.directory / name)
+        atomic.save_weights(self.model, self.directory / name)
         write_json(self.directory / LATEST_FILE, {"epoch": epoch + 1, "file": name})
         for old in sorted(self.directory.glob("epoch-*.weights.h5"))[:-self.keep]:
             old.unlink()
@@ -81,20 +79,15 @@ class DisentanglementMonitor(keras.callbacks.Callback):
 
 
 def monitor_metrics(model, images, labels, seed=0) -> dict[str, float]:
-    from keras import ops
-
-    from infoae.metrics import probe_accuracy
-
-    codes = ops.convert_to_numpy(model.encode_style(images))
+    """The monitor's figures (see DisentanglementMonitor) on validation images."""
+    run = Run(None, model, model.config)
+    codes = run.encode_style(images)
     half = len(labels) // 2
     leak = probe_accuracy(codes[:half], labels[:half], codes[half:], labels[half:], "mlp", seed)
     subset = codes[:500]
-    hits = 0
-    for label in range(10):
-        generated = model.generate(subset, np.full(len(subset), label))
-        hits += int(np.sum(ops.convert_to_numpy(ops.argmax(model.content_head(generated), -1))
-                           == label))
-    recon = ops.convert_to_numpy(model.generate(model.encode_style(images, labels), labels))
+    hits = sum(int(np.sum(run.predict_content(generated).argmax(1) == label))
+               for label, generated in run.each_label(subset))
+    recon = run.reconstruct(images, labels)
     return {"mon_code_std": float(codes.std(axis=0).mean()), "mon_leak_mlp": leak,
-            "mon_swap_acc": hits / (10 * len(subset)),
+            "mon_swap_acc": hits / (run.num_classes * len(subset)),
             "mon_recon_mse": float(np.mean((recon - images) ** 2))}

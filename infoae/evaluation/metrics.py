@@ -1,4 +1,4 @@
-"""Metric cores on plain arrays (definitions in shared/design/METRICS.md)."""
+"""Metric cores on plain arrays (definitions in docs/metrics.md)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
     """Test accuracy of a probe fitted on standardised train codes to predict the label.
 
     kind "linear": multinomial logistic regression; kind "mlp": two hidden layers of 256 ReLU
-    units, Adam, early stopping on a 10% hold-out of the train codes.
+    units, Adam, early stopping on a 10% hold-out of the train codes (when it can hold every
+    class; else 300 epochs).
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -20,7 +21,11 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
     if kind == "linear":
         probe = LogisticRegression(max_iter=2000, random_state=seed)
     elif kind == "mlp":
-        probe = MLPClassifier((256, 256), max_iter=300, early_stopping=True,
+        # Early stopping holds out 10% of the codes, stratified: only possible when that
+        # hold-out can hold every class (not so for a few codes of many classes).
+        classes = len(np.unique(train_labels))
+        probe = MLPClassifier((256, 256), max_iter=300,
+                              early_stopping=0.1 * len(train_labels) >= classes,
                               n_iter_no_change=15, random_state=seed)
     else:
         raise ValueError(f"probe kind must be 'linear' or 'mlp', got {kind!r}")

@@ -3,7 +3,7 @@
 On the same test pairs (content image j, style image i of another digit) and with the same
 independently trained judge, each method draws "digit of j in the style of i":
 
-- transfer_acc: the judge (``evaluate.train_judge``: real training images only) reads j's
+- transfer_acc: the judge (``infoae.evaluation.judge``: real training images only) reads j's
   label in the result;
 - factor_error: style factors of the result against those of the style image i (MNIST:
   Morpho-MNIST thickness, slant, width, height; SynDigits: colours, scale and rotation read by
@@ -25,6 +25,12 @@ import time
 import numpy as np
 
 from infoae.data import DigitData, to_float
+from infoae.evaluation.factors import FactorSource, factor_error
+from infoae.evaluation.judge import judge_features, judge_labels, train_judge
+from infoae.evaluation.metrics import frechet_distance
+from infoae.model.classifiers import predict, predict_in_batches
+from infoae.model.perceptual import PerceptualLoss
+from infoae.transfer.gatys import Gatys, infoae_transfer
 
 
 def transfer_pairs(labels: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -59,34 +65,19 @@ class Scorer:
     """The common yardsticks of one comparison: judge, factor source, loss network."""
 
     def __init__(self, data: DigitData, network, perceptual, seed: int, judge_epochs: int = 3):
-        from infoae.evaluate import judge_features, train_judge
-        from infoae.factors import FactorSource
-        from infoae.perceptual import PerceptualLoss
-
         self.data, self.seed = data, seed
         self.judge, self.judge_validation_acc = train_judge(data, judge_epochs, seed)
         self.features = judge_features(self.judge)
         self.factors = FactorSource(data, seed) if FactorSource.available(data) else None
         self.loss = PerceptualLoss(network, perceptual)
         test_images = to_float(data.test[0])
-        self.test_features = self._predict(self.features, test_images)
+        self.test_features = predict(self.features, test_images)
         if self.factors:
             columns = self.factors.swap_columns()
             self.test_factors = self.factors.real("test", len(data.test[1]))[:, columns]
 
-    @staticmethod
-    def _predict(model, images):
-        from infoae.run import predict_in_batches
-
-        return predict_in_batches(lambda x: model(x, training=False), images, batch_size=1000)
-
     def score(self, results, style_images, style_index, target_labels) -> dict:
-        from infoae.factors import factor_error
-        from infoae.metrics import frechet_distance
-        from infoae.run import predict_in_batches
-
-        scores = {"transfer_acc": float(np.mean(
-            self._predict(self.judge, results).argmax(1) == target_labels))}
+        scores = {"transfer_acc": float(np.mean(judge_labels(self.judge, results) == target_labels))}
         if self.factors:
             generated = self.factors.read_swap_factors(results)
             _, _, ratio = factor_error(generated, self.test_factors[style_index], target_labels,
@@ -97,7 +88,7 @@ class Scorer:
         scores["gram_style_loss"] = float(np.mean(predict_in_batches(
             lambda r, s: self.loss.losses(r, self.loss.targets(s, s))["style"],
             results, style_images, batch_size=500)))
-        scores["fdd"] = frechet_distance(self._predict(self.features, results),
+        scores["fdd"] = frechet_distance(predict(self.features, results),
                                          self.test_features)
         return scores
 
@@ -114,8 +105,6 @@ def compare_methods(data: DigitData, runs: dict, network, config, pairs: int,
     gatys_variants ({name: config}) adds a Gatys row per config (other settings to compare);
     speed-ups are against the main Gatys row.
     """
-    from infoae.transfer import Gatys, infoae_transfer
-
     content_index, style_index = transfer_pairs(data.test[1], pairs, seed)
     test = to_float(data.test[0])
     contents, styles = test[content_index], test[style_index]
@@ -155,8 +144,6 @@ def compare_methods(data: DigitData, runs: dict, network, config, pairs: int,
 
 def _run_gatys(network, config, contents, styles, batch_size):
     """Gatys results on all pairs in batches; and the row's timing and loss entries."""
-    from infoae.transfer import Gatys
-
     gatys = Gatys(network, config.perceptual, config.transfer)
     gatys(contents[:2], styles[:2])  # Warm-up: traces the loss and its gradient.
     batches, seconds = timed(lambda: [gatys(contents[i:i + batch_size], styles[i:i + batch_size])

@@ -1,8 +1,9 @@
 """`infoae evaluate`: the core disentanglement metrics of a trained run, on the test split.
 
-Everything is trained fresh here with fixed seeds and never sees test images while training:
-the leakage probes (on style codes of training images) and the swap judge (a CNN of its own
-architecture, on real training images only).
+Everything is trained with fixed seeds and never sees test images while training: the
+leakage probes (fresh, on style codes of training images) and the swap judges (two CNNs of
+their own architectures, on real training images only; cached, since they depend on the data
+alone). swap_acc is the strictest judge's.
 """
 
 from __future__ import annotations
@@ -12,69 +13,18 @@ from pathlib import Path
 
 import numpy as np
 
-from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
-from infoae.factors import FactorSource, factor_metrics, mean_score
-from infoae.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
-from infoae.run import Run, load_run, predict_in_batches, write_json
-
-METRICS_FILE = "metrics.json"
-
-
-def build_judge(image_shape, outputs: int = 10, activation: str | None = "softmax",
-                dropout: float = 0.3, name: str = "judge"):
-    """An independent digit classifier (not the content head's architecture); with
-    activation=None and no dropout the same network regresses `outputs` numbers."""
-    import keras
-    from keras import layers
-
-    return keras.Sequential([
-        keras.Input(image_shape),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.Conv2D(32, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.Conv2D(64, 3, padding="same", activation="relu"),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dropout(dropout),
-        layers.Dense(outputs, activation=activation),
-    ], name=name)
+from infoae.data import DigitData, load_data, to_float
+from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
+from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
+from infoae.evaluation.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
+from infoae.model.classifiers import predict
+from infoae.model.trained import Run
+from infoae.rundir import METRICS_FILE, write_json
 
 
-def train_judge(data: DigitData, epochs: int, seed: int):
-    """Train the judge on real training images; returns (judge, validation accuracy)."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    judge = build_judge(data.image_shape)
-    judge.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    batches, steps = training_batches(*data.train, 128, seed=seed)
-    judge.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=0)
-    validation_accuracy = float("nan")
-    if len(data.validation[1]):
-        validation_accuracy = judge.evaluate(make_dataset(*data.validation, 512, shuffle=False),
-                                             verbose=0)[1]
-    return judge, float(validation_accuracy)
-
-
-def _predict(model, images) -> np.ndarray:
-    return predict_in_batches(lambda x: model(x, training=False), images, batch_size=1000)
-
-
-def judge_features(judge):
-    """The judge's penultimate layer (dense 128, after ReLU): the features of the FDD."""
-    import keras
-
-    return keras.Model(judge.inputs[0], judge.layers[-3].output)
-
-
-def evaluate_run(run_dir: str | Path, run: Run | None = None,
-                 data: DigitData | None = None) -> dict:
+def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     """Compute the core metrics of a run, write them to RUN_DIR/metrics.json, return them."""
     started = time.time()
-    run = run or load_run(run_dir)
     config = run.config
     settings = config.evaluate
     if data is None:
@@ -85,20 +35,26 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
 
     content_probs = run.predict_content(test_images)
     train_codes, test_codes = run.encode_style(probe_images), run.encode_style(test_images)
-    judge, judge_validation_acc = train_judge(data, settings.judge_epochs, settings.seed)
-    judge_test_acc = float(np.mean(_predict(judge, test_images).argmax(1) == test_labels))
+    judges = {kind: judge_cache(data, settings.judge_epochs, settings.seed, kind)
+              for kind in JUDGES}
+    for judge, info in judges.values():
+        info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
 
-    features = judge_features(judge)
+    features = judge_features(judges["plain"][0])
     n_swap = min(settings.swap_size, len(test_labels))
     swap_codes = test_codes[:n_swap]
-    swap_hits, swapped_codes, swapped_features = [], [], []
-    for label in range(10):
-        swapped = run.generate(swap_codes, np.full(n_swap, label))
-        swap_hits.append(np.mean(_predict(judge, swapped).argmax(1) == label))
+    hits = {kind: [] for kind in judges}
+    swapped_codes, swapped_features = [], []
+    for label, swapped in run.each_label(swap_codes):
+        for kind, (judge, _) in judges.items():
+            hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
         swapped_codes.append(run.encode_style(swapped))
-        swapped_features.append(_predict(features, swapped))
-    test_features = _predict(features, test_images)
-    reference_features = _predict(features, to_float(data.train[0][:len(test_labels)]))
+        swapped_features.append(predict(features, swapped))
+    for kind, (_, info) in judges.items():
+        info["swap_acc"] = float(np.mean(hits[kind]))
+    strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])
+    test_features = predict(features, test_images)
+    reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
 
     metrics = {
@@ -107,34 +63,28 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
                                             "linear", settings.seed),
         "style_leak_mlp": probe_accuracy(train_codes, probe_labels, test_codes, test_labels,
                                          "mlp", settings.seed),
-        "swap_acc": float(np.mean(swap_hits)),
-        "style_consistency": style_consistency(np.tile(swap_codes, (10, 1)),
+        "swap_acc": judges[strictest][1]["swap_acc"],
+        "style_consistency": style_consistency(np.tile(swap_codes, (run.num_classes, 1)),
                                                np.concatenate(swapped_codes), settings.seed),
         "recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
         "fdd": frechet_distance(np.concatenate(swapped_features), test_features),
     }
-    kept = np.flatnonzero(run.model.style_mask)
-    style_code = {"dims": int(config.model.style_dim), "dims_kept": kept.tolist()}
-    if len(kept) < config.model.style_dim:
-        # Leakage of the full encoder output, pruned dimensions included, for transparency.
-        def unpruned(images):
-            return predict_in_batches(lambda x: run.model.encode_style(x, pruned=False), images)
-        style_code["leak_mlp_all_dims"] = probe_accuracy(
-            unpruned(probe_images), probe_labels, unpruned(test_images), test_labels, "mlp",
-            settings.seed)
+    style_code = _style_code_report(run, probe_images, probe_labels, test_images, test_labels,
+                                    settings.seed)
     report = {
         "metrics": metrics,
         "style_code": style_code,
-        "swap_acc_per_label": [float(h) for h in swap_hits],
-        "judge": {"architecture": "4 conv (32,32,64,64) + dense 128, trained on real train images",
-                  "epochs": settings.judge_epochs, "validation_acc": judge_validation_acc,
-                  "test_acc": judge_test_acc},
+        "swap_acc_per_label": [float(h) for h in hits[strictest]],
+        "judge": {**judges["plain"][1], "trained_on": "real train images"},
+        "judges": {kind: info for kind, (_, info) in judges.items()},
+        "swap_judge": f"the strictest of {len(judges)} judges: {strictest}",
         "fdd": {"features": "the judge's penultimate layer (dense 128, ReLU)",
                 "swapped_vs": "real test images",
                 "real_train_vs_test": frechet_distance(reference_features, test_features)},
         "n": {"test": int(len(test_labels)), "probe_train": int(n_probe), "swap_sources": int(n_swap),
-              "swap_images": int(10 * n_swap)},
+              "swap_images": int(run.num_classes * n_swap)},
+        "num_classes": int(run.num_classes),
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
         "settings": {"split": "test", "probes": "StandardScaler + LogisticRegression / MLP(256,256)",
                      "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
@@ -149,12 +99,35 @@ def evaluate_run(run_dir: str | Path, run: Run | None = None,
     return report
 
 
+def _style_code_report(run: Run, probe_images, probe_labels, test_images, test_labels,
+                       seed: int) -> dict:
+    """Which dimensions the code keeps, and for transparency the MLP leakage of the whole
+    encoder output (pruned dimensions included) and of the code before class normalisation."""
+    kept = np.flatnonzero(run.model.style_mask)
+    report = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
+              "class_normalise": run.config.model.class_normalise if run.normalisers else "none"}
+
+    def leak(pruned, normalised):
+        return probe_accuracy(run.encode_style(probe_images, pruned, normalised), probe_labels,
+                              run.encode_style(test_images, pruned, normalised), test_labels,
+                              "mlp", seed)
+
+    if len(kept) < run.config.model.style_dim:
+        report["leak_mlp_all_dims"] = leak(False, True)
+    if run.normalisers:
+        report["leak_mlp_unnormalised"] = leak(True, False)
+        if len(kept) < run.config.model.style_dim:
+            report["leak_mlp_all_dims_unnormalised"] = leak(False, False)
+    return report
+
+
 def format_metrics(report: dict) -> str:
     """A readable table of a metrics report."""
     m = report["metrics"]
+    chance = f"lower (chance {1.0 / report.get('num_classes', 10):.2f})"
     rows = [("content_acc", m["content_acc"], "higher"),
-            ("style_leak_linear", m["style_leak_linear"], "lower (chance 0.10)"),
-            ("style_leak_mlp", m["style_leak_mlp"], "lower (chance 0.10)"),
+            ("style_leak_linear", m["style_leak_linear"], chance),
+            ("style_leak_mlp", m["style_leak_mlp"], chance),
             ("swap_acc", m["swap_acc"], "higher"),
             ("style_consistency", m["style_consistency"], "lower (0 = kept)"),
             ("recon_mse", m["recon_mse"], "lower"),
@@ -191,8 +164,16 @@ def format_metrics(report: dict) -> str:
         lines.append(f"style code: {len(code['dims_kept'])} of {code['dims']} dimensions kept "
                      f"(pruned as uninformative); MLP leakage of all {code['dims']}: "
                      f"{code['leak_mlp_all_dims']:.4f}")
+    if code and code.get("class_normalise", "none") != "none":
+        lines.append(f"class-normalised code ({code['class_normalise']}); MLP leakage before "
+                     f"normalisation: {code['leak_mlp_unnormalised']:.4f}"
+                     + (f", all dims {code['leak_mlp_all_dims_unnormalised']:.4f}"
+                        if "leak_mlp_all_dims_unnormalised" in code else ""))
+    judges = report.get("judges", {"plain": report["judge"]})
     lines.append(f"n: test={n['test']} probe_train={n['probe_train']} swaps={n['swap_images']}; "
-                 f"judge test acc {report['judge']['test_acc']:.4f}")
+                 "judges (test acc / swap acc): " + ", ".join(
+                     f"{kind} {j['test_acc']:.4f} / {j.get('swap_acc', float('nan')):.4f}"
+                     for kind, j in judges.items()))
     if report.get("notice"):
         lines.append(report["notice"])
     return "\n".join(lines)

@@ -1,0 +1,41 @@
+"""The input pipeline: uint8 arrays in memory -> shuffled float batches for Keras."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infoae.errors import DataError
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 images -> float32 in [0, 1]."""
+    return images.astype(np.float32) / 255.0
+
+
+def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, seed: int = 0):
+    """Shuffled batches for model.fit, repeated without end, and the steps of one epoch (one
+    pass over the images, reshuffled every pass, the last partial batch dropped).
+
+    Fit with steps_per_epoch=steps: Keras then keeps one iterator for the whole run. Without
+    it Keras makes an iterator per epoch and drops the last one, and dropping one can hang
+    TensorFlow 2.21's tf.data (seen here on 2 CPU cores: fit stuck for good at the start of
+    epoch 4, in the old iterator's destructor)."""
+    steps = len(labels) // batch_size
+    if steps < 1:
+        raise DataError(f"{len(labels)} training images are fewer than one batch of "
+                        f"{batch_size}; use more images or a smaller batch.")
+    return make_dataset(images, labels, batch_size, shuffle=True, seed=seed).repeat(), steps
+
+
+def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool,
+                 seed: int = 0):
+    """A cached, shuffled (if asked), batched and prefetched tf.data pipeline of floats in [0, 1]."""
+    import tensorflow as tf
+
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
+    if shuffle:
+        dataset = dataset.shuffle(min(len(labels), 60000), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=shuffle)
+    dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y),
+                          num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE)

@@ -1,0 +1,205 @@
+"""Class-conditional normalisation of the style code (``model.class_normalise``).
+
+After training, the style codes of training images are grouped by class, and an invertible map
+per class y sends that class's codes to one common distribution, so the code's distribution
+no longer tells the class. The code a user sees is z' = T_y(z); generating applies the inverse
+for the requested label before the generator, z = T_y^-1(z'). A swap therefore places the
+source's position within its own class's codes at the same position within the target
+class's, and reconstruction is unchanged. The class of an image being encoded is its label
+where known, else the content head's prediction.
+
+- "gaussian": iterative Gaussianization per class (Laparra et al. 2011, "Iterative
+  Gaussianization: from ICA to random rotations"): each dimension is mapped through its
+  class's empirical distribution function to a standard normal (a monotone, piecewise-linear
+  map through KNOTS quantiles, extended linearly beyond them), then all dimensions are turned
+  by a fixed random rotation; LAYERS times. Every class's codes then follow N(0, I), the
+  prior of the variational code, in every marginal and, as the layers repeat, jointly.
+- "moments": every class gets the same mean and covariance, z' = m + S^(1/2) C_y^(-1/2)
+  (z - mu_y) with C_y the class's covariance and S the pooled within-class one (Li et al.'s
+  whitening and colouring transform of 2017, per class). Only the first two moments.
+
+Fitted in closed form on training codes with their true labels and stored in the run directory
+(``style_normaliser.npz``, plain arrays). Dimensions that are constant (pruned) are left as
+they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+KINDS = ("none", "gaussian", "moments")
+LAYERS = 12
+KNOTS = 129
+RIDGE = 1e-3  # "moments": times the mean variance, keeps each covariance invertible
+MIN_CODES_PER_CLASS = 10
+
+
+class ClassNormaliser:
+    """The per-class maps of one kind, for codes of one width; see the module docstring."""
+
+    def __init__(self, kind: str, arrays: dict[str, np.ndarray]):
+        self.kind = kind
+        self.arrays = {name: np.asarray(value) for name, value in arrays.items()}
+        self.active = self.arrays["active"].astype(bool)
+
+    # ------------------------------------------------------------ fitting
+
+    @classmethod
+    def fit(cls, codes: np.ndarray, labels: np.ndarray, num_classes: int, kind: str,
+            seed: int = 0) -> "ClassNormaliser":
+        codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
+        counts = np.bincount(labels, minlength=num_classes)
+        if counts.min() < MIN_CODES_PER_CLASS:
+            raise ValueError(f"class normalisation needs at least {MIN_CODES_PER_CLASS} codes of "
+                             f"every class; classes "
+                             f"{np.flatnonzero(counts < MIN_CODES_PER_CLASS)[:10].tolist()} "
+                             "have fewer")
+        active = codes.std(0) > 1e-8
+        x = codes[:, active]
+        if kind == "gaussian":
+            arrays = _fit_gaussian(x, labels, num_classes, seed)
+        elif kind == "moments":
+            arrays = _fit_moments(x, labels, num_classes)
+        else:
+            raise ValueError(f"class normalisation kind must be one of {KINDS[1:]}, got {kind!r}")
+        return cls(kind, {"active": active, **arrays})
+
+    # ------------------------------------------------------------ use
+
+    def forward(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """z' = T_y(z), row by row with each row's class y."""
+        return self._apply(codes, labels, inverse=False)
+
+    def inverse(self, codes: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """z = T_y^-1(z')."""
+        return self._apply(codes, labels, inverse=True)
+
+    def _apply(self, codes, labels, inverse: bool) -> np.ndarray:
+        codes, labels = np.array(codes, np.float64), np.asarray(labels, np.int64)
+        x = codes[:, self.active]
+        for label in np.unique(labels):
+            rows = labels == label
+            if self.kind == "gaussian":
+                x[rows] = _gaussian(x[rows], self.arrays, label, inverse)
+            else:
+                x[rows] = _moments(x[rows], self.arrays, label, inverse)
+        codes[:, self.active] = x
+        return codes.astype(np.float32)
+
+    # ------------------------------------------------------------ files
+
+    def add_to(self, arrays: dict, prefix: str) -> None:
+        """Add this normaliser's arrays to arrays, under prefix (one file holds several)."""
+        arrays[f"{prefix}/kind"] = np.array(self.kind)
+        arrays.update({f"{prefix}/{name}": value for name, value in self.arrays.items()})
+
+    @classmethod
+    def load_all(cls, path: str | Path) -> dict[str, "ClassNormaliser"]:
+        """The normalisers saved in one .npz file, by prefix (no pickles are read)."""
+        with np.load(path, allow_pickle=False) as content:
+            prefixes = sorted({name.split("/")[0] for name in content.files})
+            return {p: cls(str(content[f"{p}/kind"]),
+                           {name.split("/", 1)[1]: content[name] for name in content.files
+                            if name.startswith(p + "/") and not name.endswith("/kind")})
+                    for p in prefixes}
+
+
+def save_normalisers(normalisers: dict[str, ClassNormaliser], path: str | Path) -> None:
+    """Write the normalisers to one .npz file, atomically."""
+    import io
+
+    from infoae.atomic import write_bytes
+
+    arrays: dict[str, np.ndarray] = {}
+    for prefix, normaliser in normalisers.items():
+        normaliser.add_to(arrays, prefix)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    write_bytes(path, buffer.getvalue())
+
+
+# ---------------------------------------------------------------- Gaussianization
+
+def _rotations(dim: int, layers: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    matrices = []
+    for _ in range(layers):
+        q, r = np.linalg.qr(rng.standard_normal((dim, dim)))
+        matrices.append(q * np.sign(np.diag(r)))
+    return np.stack(matrices)
+
+
+def _fit_gaussian(x, labels, num_classes, seed) -> dict:
+    from scipy.special import ndtri
+
+    probabilities = (np.arange(KNOTS) + 0.5) / KNOTS
+    levels = ndtri(probabilities)
+    rotations = _rotations(x.shape[1], LAYERS, seed)
+    knots = np.zeros((num_classes, LAYERS, x.shape[1], KNOTS))
+    for label in range(num_classes):
+        z = x[labels == label]
+        for layer in range(LAYERS):
+            quantiles = np.quantile(z, probabilities, axis=0).T
+            # Strictly increasing knots, so that the map is invertible where values repeat.
+            quantiles = np.maximum.accumulate(quantiles + 1e-9 * np.arange(KNOTS), axis=1)
+            knots[label, layer] = quantiles
+            z = _marginals(z, quantiles, levels) @ rotations[layer].T
+    return {"knots": knots, "levels": levels, "rotations": rotations}
+
+
+def _gaussian(z, arrays, label, inverse: bool):
+    knots, levels, rotations = arrays["knots"][label], arrays["levels"], arrays["rotations"]
+    if not inverse:
+        for layer in range(len(rotations)):
+            z = _marginals(z, knots[layer], levels) @ rotations[layer].T
+        return z
+    for layer in reversed(range(len(rotations))):
+        z = _marginals(z @ rotations[layer], levels, knots[layer], inverse=True)
+    return z
+
+
+def _interpolate(values, xs, ys):
+    """Piecewise-linear through (xs, ys), continued by the end segments' lines."""
+    out = np.interp(values, xs, ys)
+    low, high = values < xs[0], values > xs[-1]
+    out[low] = ys[0] + (values[low] - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
+    out[high] = ys[-1] + (values[high] - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    return out
+
+
+def _marginals(z, a, b, inverse: bool = False):
+    """Column d through a[d] -> b (forward: a per dimension, b shared), or b -> a[d]."""
+    out = np.empty_like(z)
+    for d in range(z.shape[1]):
+        out[:, d] = (_interpolate(z[:, d], a, b[d]) if inverse
+                     else _interpolate(z[:, d], a[d], b))
+    return out
+
+
+# ---------------------------------------------------------------- moments
+
+def _sqrt_and_inverse_sqrt(matrix):
+    values, vectors = np.linalg.eigh(matrix)
+    values = np.maximum(values, 1e-12)
+    return (vectors * np.sqrt(values)) @ vectors.T, (vectors / np.sqrt(values)) @ vectors.T
+
+
+def _fit_moments(x, labels, num_classes) -> dict:
+    dim = x.shape[1]
+    means = np.stack([x[labels == c].mean(0) for c in range(num_classes)])
+    centred = x - means[labels]
+    ridge = RIDGE * max(float(centred.var(0).mean()), 1e-12) * np.eye(dim)
+    pooled_root = _sqrt_and_inverse_sqrt(np.cov(centred, rowvar=False).reshape(dim, dim) + ridge)[0]
+    forward = np.stack([pooled_root @ _sqrt_and_inverse_sqrt(
+        np.cov(centred[labels == c], rowvar=False).reshape(dim, dim) + ridge)[1]
+        for c in range(num_classes)])
+    return {"center": x.mean(0), "means": means, "forward": forward,
+            "inverse": np.linalg.inv(forward)}
+
+
+def _moments(z, arrays, label, inverse: bool):
+    if not inverse:
+        return arrays["center"] + (z - arrays["means"][label]) @ arrays["forward"][label].T
+    return arrays["means"][label] + (z - arrays["center"]) @ arrays["inverse"][label].T

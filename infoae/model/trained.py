@@ -1,0 +1,145 @@
+"""A trained model as a user sees it: ``Run`` (checked inputs, NumPy in and out, batched) and
+``load_run`` (a run directory -> Run, weights only, no code executed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from infoae.config import Config
+from infoae.errors import ImageError, RunDirError
+from infoae.model.classifiers import predict_in_batches
+from infoae.model.normalise import ClassNormaliser
+from infoae.rundir import (FINAL_WEIGHTS, NORMALISER_FILE, latest_checkpoint, load_run_config,
+                           read_run_info)
+
+
+class Run:
+    """A trained run: the model and helpers on images in [0, 1] shaped like the dataset."""
+
+    def __init__(self, run_dir: str | Path | None, model, config: Config,
+                 normalisers: dict[str, ClassNormaliser] | None = None):
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        self.model = model
+        self.config = config
+        self.image_shape = model.image_shape
+        self.num_classes = model.num_classes
+        # Class-conditional moment matching of the code (infoae.model.normalise), fitted after
+        # training: "kept" for the pruned code, "all" for every dimension. None: raw codes.
+        self.normalisers = normalisers or {}
+
+    def check_images(self, images) -> np.ndarray:
+        """Return images as float32 (N, H, W, C) in [0, 1], or raise an ImageError saying why not."""
+        images = np.asarray(images)
+        if images.shape == self.image_shape:
+            images = images[None]  # One image.
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
+            raise ImageError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
+                             f" for this run, got {images.shape}")
+        if not np.issubdtype(images.dtype, np.floating):
+            raise ImageError(f"images must be floats in [0, 1], got dtype {images.dtype}; "
+                             "divide uint8 images by 255")
+        images = images.astype(np.float32)
+        if not np.all(np.isfinite(images)) or images.min() < 0.0 or images.max() > 1.0:
+            raise ImageError("images must be finite floats in [0, 1]; divide uint8 images by 255")
+        return images
+
+    def encode_style(self, images, pruned: bool = True, normalised: bool = True) -> np.ndarray:
+        """Style codes (N, style_dim): class-normalised where the run has a normaliser (with the
+        content head's class of each image); pruned=False keeps the dimensions that pruning set
+        to 0, normalised=False gives the encoder's own code."""
+        images = self.check_images(images)
+        codes = predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
+        normaliser = self.normalisers.get("kept" if pruned else "all")
+        if normalised and normaliser is not None:
+            codes = normaliser.forward(codes, self.predict_content(images).argmax(1))
+        return codes
+
+    def predict_content(self, images) -> np.ndarray:
+        """Class probabilities (N, num_classes) from the content head."""
+        from keras import ops
+
+        return predict_in_batches(lambda x: ops.softmax(self.model.content_head(x)),
+                                  self.check_images(images))
+
+    def generate(self, style_codes, labels) -> np.ndarray:
+        """Images from style codes (N, style_dim), as encode_style returns them, and class
+        labels (N,)."""
+        codes, labels = self._checked(style_codes, labels)
+        if "kept" in self.normalisers:
+            codes = self.normalisers["kept"].inverse(codes, labels) * self.model.style_mask
+        return predict_in_batches(self.model.generate, codes, labels)
+
+    def _checked(self, style_codes, labels) -> tuple[np.ndarray, np.ndarray]:
+        """(float32 codes, int32 labels), or an ImageError saying what is wrong."""
+        codes = np.asarray(style_codes, np.float32)
+        labels = np.asarray(labels).reshape(-1)
+        if codes.ndim != 2 or codes.shape[1] != self.config.model.style_dim:
+            raise ImageError(f"style codes must have shape (N, {self.config.model.style_dim}), "
+                             f"got {codes.shape}")
+        if not np.all(np.isfinite(codes)):
+            raise ImageError("style codes must be finite numbers (no NaN or Inf)")
+        numeric = np.issubdtype(labels.dtype, np.number) and not np.iscomplexobj(labels)
+        last = self.num_classes - 1
+        if (len(labels) != len(codes) or not numeric or not np.all(np.isfinite(labels))
+                or not np.all(labels == np.round(labels))
+                or not np.all((labels >= 0) & (labels <= last))):
+            raise ImageError(f"labels must be {len(codes)} integers in 0..{last}, one per style "
+                             f"code; got {labels.size} values of dtype {labels.dtype}")
+        return codes, labels.astype(np.int32)
+
+    def each_label(self, style_codes):
+        """(label, images) for every class label: each style code drawn as every class."""
+        codes = np.asarray(style_codes, np.float32)
+        for label in range(self.num_classes):
+            yield label, self.generate(codes, np.full(len(codes), label))
+
+    def swap(self, style_images, labels) -> np.ndarray:
+        """The style of each image drawn as the given label."""
+        return self.generate(self.encode_style(style_images), labels)
+
+    def reconstruct(self, images, labels) -> np.ndarray:
+        """Each image re-drawn from its own style code and its (true) label."""
+        images = self.check_images(images)
+        labels = self._checked(np.zeros((len(images), self.config.model.style_dim)), labels)[1]
+        codes = predict_in_batches(self.model.encode_style, images, labels)
+        return predict_in_batches(self.model.generate, codes, labels)
+
+
+def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
+    """Rebuild a run's model from its config and load its final (or newest) weights."""
+    from infoae.data.splits import IMAGE_SHAPES
+    from infoae.model.autoencoder import build_model
+
+    run_dir = Path(run_dir)
+    config = load_run_config(run_dir)
+    info = read_run_info(run_dir)
+    if weights is None:
+        weights = run_dir / FINAL_WEIGHTS
+        if not weights.is_file():
+            checkpoint = latest_checkpoint(run_dir)
+            if checkpoint is None:
+                raise RunDirError(f"'{run_dir}' has no trained weights yet ({FINAL_WEIGHTS} or a "
+                                  "checkpoint); train it first.")
+            weights = checkpoint[1]
+    image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
+    model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)))
+    try:
+        model.load_weights(weights)
+    except Exception as error:  # h5py and Keras raise several types for bad files.
+        raise RunDirError(f"cannot load weights '{weights}': {error}") from None
+    kept = info.get("style_dims", {}).get("kept")
+    if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
+        # The final model's style code keeps only these dimensions (see model.prune_nats).
+        mask = np.zeros(config.model.style_dim, np.float32)
+        mask[kept] = 1.0
+        model.style_mask = mask
+    normalisers = {}
+    if (run_dir / NORMALISER_FILE).is_file() and Path(weights) == run_dir / FINAL_WEIGHTS:
+        try:
+            normalisers = ClassNormaliser.load_all(run_dir / NORMALISER_FILE)
+        except (OSError, ValueError, KeyError) as error:
+            raise RunDirError(f"cannot read '{run_dir / NORMALISER_FILE}' ({error}); the file "
+                              "is damaged. Train the run again.") from None
+    return Run(run_dir, model, config, normalisers)

@@ -1,0 +1,26 @@
+"""The judge ensemble and its cache."""
+
+import numpy as np
+
+from infoae.config import DataConfig
+from infoae.data import load_data, to_float
+from infoae.evaluation.judge import JUDGES, judge_cache, judge_labels
+
+
+def test_judges_learn_and_are_cached_by_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("INFOAE_CACHE", str(tmp_path))
+    data = load_data(DataConfig(name="mnist_sample", validation_size=500))
+    images, labels = to_float(data.test[0]), data.test[1]
+    for kind in JUDGES:
+        judge, info = judge_cache(data, 2, 0, kind)
+        assert info["cache"] == "trained" and info["validation_acc"] > 0.8
+        assert np.mean(judge_labels(judge, images) == labels) > 0.8
+        again, info_again = judge_cache(data, 2, 0, kind)
+        assert info_again["cache"] == "loaded" and info_again["cache_key"] == info["cache_key"]
+        np.testing.assert_array_equal(judge_labels(again, images), judge_labels(judge, images))
+    # Other data (fewer training images) is another key; a damaged entry is trained again.
+    data.train = (data.train[0][:1000], data.train[1][:1000])
+    _, info_other = judge_cache(data, 2, 0, "plain")
+    assert info_other["cache"] == "trained" and info_other["cache_key"] != info["cache_key"]
+    (tmp_path / "judges" / f"{info_other['cache_key']}.weights.h5").write_bytes(b"damaged")
+    assert judge_cache(data, 2, 0, "plain")[1]["cache"] == "trained"

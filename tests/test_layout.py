@@ -1,0 +1,87 @@
+"""The package's layout: imports point one way and form no cycle; modules stay readable."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "infoae"
+# Each layer may import the layers before it, never those after it.
+LAYERS = ["errors", "atomic", "config", "rundir", "data", "model", "evaluation", "figures",
+          "transfer", "training", "cli"]
+MAX_LINES = 320
+
+
+def _modules() -> dict[str, Path]:
+    modules = {}
+    for path in PACKAGE.rglob("*.py"):
+        parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        modules[".".join(parts)] = path
+    return modules
+
+
+def _imports(name: str, path: Path, known) -> set[str]:
+    """infoae modules that a file imports, anywhere in it (inside functions too)."""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(up + ([base] if base else []))
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for target in targets:
+            while target and target not in known:
+                target = target.rpartition(".")[0]
+            if target and target != name and not name.startswith(target + "."):
+                found.add(target)
+    return found
+
+
+def _graph():
+    modules = _modules()
+    return {name: _imports(name, path, modules) for name, path in modules.items()}
+
+
+def test_no_import_cycles():
+    graph, cycles = _graph(), []
+    state = {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for child in sorted(graph[node]):
+            if state.get(child) == "open":
+                cycles.append(trail[trail.index(child):] + [child])
+            elif child not in state:
+                visit(child, trail + [child])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def _layer(name: str) -> int | None:
+    parts = name.split(".")
+    return LAYERS.index(parts[1]) if len(parts) > 1 and parts[1] in LAYERS else None
+
+
+def test_imports_point_one_way():
+    backwards = [f"{name} -> {target}" for name, targets in _graph().items()
+                 for target in targets
+                 if _layer(name) is not None and _layer(target) is not None
+                 and _layer(target) > _layer(name)]
+    assert not backwards, "imports against the layer order: " + ", ".join(sorted(backwards))
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: p.name)
+def test_modules_stay_readable_in_one_sitting(path):
+    assert len(path.read_text().splitlines()) <= MAX_LINES

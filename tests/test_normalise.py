@@ -1,0 +1,65 @@
+"""Class-conditional normalisation of the style code: invertible, and class-free."""
+
+import numpy as np
+import pytest
+
+from infoae.evaluation.metrics import probe_accuracy
+from infoae.model.normalise import ClassNormaliser, save_normalisers
+
+
+def _codes(count, seed):
+    """Codes whose class shows in the mean, the spread and the shape of its distribution."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, count)
+    codes = rng.standard_normal((count, 5))
+    codes[:, 0] = np.abs(codes[:, 0]) * (1 + labels)
+    codes[:, 1] += 0.3 * labels * codes[:, 2] ** 2 + labels
+    codes[:, 3] = 0.0  # A pruned dimension: constant, left as it is.
+    return codes, labels
+
+
+@pytest.mark.parametrize("kind", ["gaussian", "moments"])
+def test_normalisers_are_invertible_and_keep_constant_dimensions(kind):
+    codes, labels = _codes(8000, 0)
+    normaliser = ClassNormaliser.fit(codes, labels, 10, kind)
+    test, test_labels = _codes(2000, 1)
+    mapped = normaliser.forward(test, test_labels)
+    assert np.all(mapped[:, 3] == 0.0)
+    np.testing.assert_allclose(normaliser.inverse(mapped, test_labels), test, atol=1e-4)
+
+
+def test_gaussian_normalisation_hides_the_class_from_probes():
+    codes, labels = _codes(20000, 0)
+    test, test_labels = _codes(5000, 1)
+    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    before = probe_accuracy(codes[:10000], labels[:10000], test, test_labels, "mlp")
+    mapped = normaliser.forward(codes[:10000], labels[:10000])
+    after = probe_accuracy(mapped, labels[:10000], normaliser.forward(test, test_labels),
+                           test_labels, "mlp")
+    linear = probe_accuracy(mapped, labels[:10000], normaliser.forward(test, test_labels),
+                            test_labels, "linear")
+    assert before > 0.5 and after < 0.16 and linear < 0.13   # chance is 0.10
+    # Every class's codes follow N(0, 1) in each active dimension.
+    for label in range(10):
+        part = normaliser.forward(test[test_labels == label], test_labels[test_labels == label])
+        assert np.all(np.abs(part[:, [0, 1, 2, 4]].mean(0)) < 0.15)
+        assert np.all(np.abs(part[:, [0, 1, 2, 4]].std(0) - 1.0) < 0.15)
+
+
+def test_normalisers_round_trip_through_their_file(tmp_path):
+    codes, labels = _codes(3000, 0)
+    saved = {"kept": ClassNormaliser.fit(codes, labels, 10, "gaussian"),
+             "all": ClassNormaliser.fit(codes, labels, 10, "moments")}
+    save_normalisers(saved, tmp_path / "n.npz")
+    loaded = ClassNormaliser.load_all(tmp_path / "n.npz")
+    assert set(loaded) == {"kept", "all"} and loaded["kept"].kind == "gaussian"
+    for name in saved:
+        np.testing.assert_array_equal(loaded[name].forward(codes, labels),
+                                      saved[name].forward(codes, labels))
+
+
+def test_too_few_codes_of_a_class_is_refused():
+    codes, labels = _codes(300, 0)
+    labels[labels == 7] = 6
+    with pytest.raises(ValueError, match=r"classes \[7\]"):
+        ClassNormaliser.fit(codes, labels, 10, "gaussian")

@@ -1,0 +1,55 @@
+"""Run directories across versions: old formats load and compute the same, newer ones are
+refused with one line."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import infoae
+from infoae.cli import main
+from infoae.errors import RunDirError
+from infoae.rundir import FORMAT_VERSION
+
+FORMAT1 = Path(__file__).parent / "data" / "run_format1"
+
+
+def test_a_run_written_before_the_format_version_loads_and_computes_the_same():
+    run = infoae.load_run(FORMAT1)
+    expected = np.load(FORMAT1 / "expected.npz")
+    assert run.num_classes == 10 and run.image_shape == (28, 28, 1)
+    assert run.model.style_mask.tolist() == [1.0, 0.0, 0.0, 0.0]  # kept = [0] in run.json
+    np.testing.assert_allclose(run.encode_style(expected["images"]), expected["codes"], atol=1e-5)
+    np.testing.assert_allclose(run.predict_content(expected["images"]), expected["content"],
+                               atol=1e-5)
+    labels = np.arange(len(expected["codes"])) % 10
+    np.testing.assert_allclose(run.generate(expected["codes"], labels), expected["generated"],
+                               atol=1e-5)
+
+
+def _copy_with_info(tmp_path, **changes) -> Path:
+    run_dir = tmp_path / "run"
+    shutil.copytree(FORMAT1, run_dir)
+    info = json.loads((run_dir / "run.json").read_text())
+    info.update(changes)
+    (run_dir / "run.json").write_text(json.dumps(info))
+    return run_dir
+
+
+def test_a_newer_format_is_refused_with_one_line(tmp_path, capsys):
+    run_dir = _copy_with_info(tmp_path, format=FORMAT_VERSION + 1)
+    with pytest.raises(RunDirError, match="newer than this infoae reads.*upgrade"):
+        infoae.load_run(run_dir)
+    assert main(["swap", str(run_dir), "--out", str(tmp_path / "grid.png")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and f"format {FORMAT_VERSION + 1}" in error
+
+
+def test_a_damaged_run_json_is_one_line(tmp_path, capsys):
+    run_dir = _copy_with_info(tmp_path)
+    (run_dir / "run.json").write_text("{not json")
+    assert main(["swap", str(run_dir), "--out", str(tmp_path / "grid.png")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "run.json" in error and "not valid JSON" in error
