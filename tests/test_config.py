@@ -95,6 +95,9 @@ def test_int_is_accepted_for_float_but_not_the_reverse():
     ("train.jit_compile=1", "train.jit_compile.*bool"),
     ("model.generator_upsample=bilinear", "'transpose' or 'resize'"),
     ("epochs", "section.key=value"),
+    ("evaluate.seed=-1", r"evaluate.seed.*\[0, 2147483647\]"),
+    ("train.seed=2147483648", r"train.seed.*\[0, 2147483647\]"),
+    ("data.validation_size=99999999999", r"data.validation_size.*2147483647"),
 ])
 def test_bad_values_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):

@@ -53,3 +53,10 @@ def test_a_damaged_run_json_is_one_line(tmp_path, capsys):
     assert main(["swap", str(run_dir), "--out", str(tmp_path / "grid.png")]) == 2
     error = capsys.readouterr().err.strip()
     assert error.count("\n") == 0 and "run.json" in error and "not valid JSON" in error
+
+
+@pytest.mark.parametrize("kept", [[99], [], "0", [0.5]])
+def test_bad_kept_dimensions_are_refused(tmp_path, kept):
+    run_dir = _copy_with_info(tmp_path, style_dims={"kept": kept})
+    with pytest.raises(RunDirError, match="kept style dimensions.*indices 0..3"):
+        infoae.load_run(run_dir)

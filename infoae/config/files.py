@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from infoae import atomic
+from infoae.config.check import check
 from infoae.config.job import DataConfig, EvaluateConfig, PerceptualConfig, TrainConfig, TransferConfig
 from infoae.config.network import AdversaryConfig, LossConfig, ModelConfig
 from infoae.errors import ConfigError
 
+# Largest integer setting (seeds and sizes are passed to 32-bit code).
+MAX_INT = 2**31 - 1
 # The top-level key that names the file a config inherits from.
 BASE_KEY = "base"
 # Inheritance deeper than this is a mistake (or a loop that the path check missed).
@@ -42,7 +45,13 @@ class Config:
 
     def validate(self) -> "Config":
         for section in dataclasses.fields(self):
-            getattr(self, section.name).validate()
+            values = getattr(self, section.name)
+            values.validate()
+            for key, value in vars(values).items():  # Seeds and sizes go to 32-bit code.
+                if isinstance(value, int) and not isinstance(value, bool):
+                    low = 0 if key.endswith("seed") else -MAX_INT
+                    check(f"{section.name}.{key}", low <= value <= MAX_INT,
+                          f"an integer in [{low}, {MAX_INT}]")
         return self
 
     def to_dict(self) -> dict[str, dict[str, Any]]:

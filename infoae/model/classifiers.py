@@ -24,7 +24,8 @@ def fit_classifier(build, images: np.ndarray, targets: np.ndarray, epochs: int, 
     network = build()
     network.compile(optimizer=keras.optimizers.Adam(LEARNING_RATE), loss=loss,
                     metrics=list(metrics))
-    batches, steps = training_batches(images, targets, BATCH_SIZE, seed=seed)
+    # Fewer images than a batch (a tiny data.train_limit) make one smaller batch.
+    batches, steps = training_batches(images, targets, min(BATCH_SIZE, len(targets)), seed=seed)
     network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=verbose)
     score = float("nan")
     if validation is not None and len(validation[1]) and metrics:

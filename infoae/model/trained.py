@@ -130,6 +130,12 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
     except Exception as error:  # h5py and Keras raise several types for bad files.
         raise RunDirError(f"cannot load weights '{weights}': {error}") from None
     kept = info.get("style_dims", {}).get("kept")
+    style_dim = config.model.style_dim
+    if kept is not None and not (isinstance(kept, list) and kept and all(
+            isinstance(d, int) and 0 <= d < style_dim for d in kept)):
+        raise RunDirError(f"run.json in '{run_dir}' lists kept style dimensions {kept!r}; they "
+                          f"must be a non-empty list of indices 0..{style_dim - 1}. The file is "
+                          "damaged; restore it or train the run again.")
     if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
         # The final model's style code keeps only these dimensions (see model.prune_nats).
         mask = np.zeros(config.model.style_dim, np.float32)
