@@ -5,6 +5,7 @@
     infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
     infoae evaluate RUN_DIR [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
+    infoae normalise RUN_DIR --kind {gaussian,moments,none} [--data-dir DIR] [--no-evaluate]
     infoae seeds --config configs/mnist.toml --seeds 0 1 2 [--run-dir PREFIX] [--data-dir DIR]
                  [--set key=value ...] [--overwrite] [--out table.md]
     infoae transfer --method {gatys,infoae} --content IMG_OR_INDEX --style IMG_OR_INDEX
@@ -54,6 +55,13 @@ def _parser() -> argparse.ArgumentParser:
     compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--out", help="also write the table to this file")
+
+    normalise = verbs.add_parser("normalise", help="fit (or remove) a trained run's class "
+                                 "normaliser of the style code, then evaluate it again")
+    normalise.add_argument("run_dir")
+    normalise.add_argument("--kind", required=True, choices=("gaussian", "moments", "none"))
+    normalise.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+    normalise.add_argument("--no-evaluate", action="store_true", help="fit only")
 
     seeds = verbs.add_parser("seeds", help="train and evaluate a config with several seeds; "
                              "print each metric's mean +- sd")
@@ -152,6 +160,15 @@ def _compare(args, run_dirs=None) -> None:
         Path(args.out).write_text(table + "\n")
 
 
+def _normalise(args) -> None:
+    from infoae.training.style_code import normalise_run
+
+    normalise_run(args.run_dir, args.kind, args.data_dir)
+    print(f"Class normaliser of {args.run_dir}: {args.kind} (config.toml and run.json updated).")
+    if not args.no_evaluate:
+        _evaluate(args)
+
+
 def _seeds(args) -> None:
     from infoae.training.seeds import train_seeds
 
@@ -220,7 +237,7 @@ def main(argv=None) -> int:
 
     try:
         {"train": _train, "swap": _swap, "evaluate": _evaluate, "compare": _compare,
-         "seeds": _seeds, "transfer": _transfer}[args.verb](args)
+         "normalise": _normalise, "seeds": _seeds, "transfer": _transfer}[args.verb](args)
     except (InfoaeError, FileNotFoundError, PermissionError) as error:
         if args.debug:
             raise

@@ -42,7 +42,8 @@ METRICS_FILE = "metrics.json"
 NORMALISER_FILE = "style_normaliser.npz"
 # The run directory format this code writes; it reads this one and every older one.
 # 1: before run.json recorded a format (and the number of classes: 10).
-# 2: run.json records "format" and "num_classes".
+# 2: run.json records "format" and "num_classes"; style_normaliser.npz may hold the class
+#    normaliser of the style code (described in run.json's "style_normaliser").
 FORMAT_VERSION = 2
 
 

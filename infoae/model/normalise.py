@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 KINDS = ("none", "gaussian", "moments")
-LAYERS = 12
-KNOTS = 129
+LAYERS = 100
+KNOTS = 33
 RIDGE = 1e-3  # "moments": times the mean variance, keeps each covariance invertible
 MIN_CODES_PER_CLASS = 10
 

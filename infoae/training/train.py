@@ -15,13 +15,14 @@ from infoae import atomic
 from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.errors import ConfigError, RunDirError
-from infoae.model.normalise import MIN_CODES_PER_CLASS, save_normalisers
 from infoae.model.trained import Run
 from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
-                           METRICS_FILE, NORMALISER_FILE, RUN_FILE, latest_checkpoint,
+                           METRICS_FILE, RUN_FILE, latest_checkpoint,
                            library_versions, load_run_config, prepare_run_dir, read_json,
                            read_run_info, write_json)
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
+from infoae.training.style_code import (check_normaliser_data, fit_normalisers, prune,
+                                        write_normalisers)
 
 
 def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
@@ -84,55 +85,6 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
     return model
 
 
-def _prune(config: Config, model, data: DigitData) -> dict | None:
-    """Mask the code dimensions below model.prune_nats; returns what was kept, for run.json."""
-    if not (config.model.variational and config.model.prune_nats > 0):
-        return None
-    n = min(config.evaluate.probe_train_size, len(data.train[1]))
-    nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n])
-    kept = np.flatnonzero(model.style_mask).tolist()
-    print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= "
-          f"{config.model.prune_nats} nats about the image and are kept: {kept}")
-    return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
-            "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
-
-
-# Training codes the class normaliser is fitted on (as many as there are, up to this).
-NORMALISER_FIT_SIZE = 50000
-
-
-def _check_normaliser_data(config: Config, data: DigitData) -> None:
-    """ConfigError before training when the class normaliser could not be fitted after it."""
-    if config.model.class_normalise == "none":
-        return
-    counts = np.bincount(data.train[1][:NORMALISER_FIT_SIZE], minlength=data.num_classes)
-    if counts.min() < MIN_CODES_PER_CLASS:
-        raise ConfigError(f"model.class_normalise = '{config.model.class_normalise}' needs "
-                          f"{MIN_CODES_PER_CLASS} or more training images of every class; class "
-                          f"{int(counts.argmin())} has {int(counts.min())}. Use more data "
-                          "(data.train_limit) or model.class_normalise = 'none'.")
-
-
-def _fit_normalisers(config: Config, model, data: DigitData) -> dict:
-    """The class normalisers of the pruned and of the whole code (model.class_normalise),
-    fitted on training codes with their true labels; {} when it is "none"."""
-    from infoae.model.classifiers import predict_in_batches
-    from infoae.model.normalise import ClassNormaliser
-
-    kind = config.model.class_normalise
-    if kind == "none":
-        return {}
-    n = min(NORMALISER_FIT_SIZE, len(data.train[1]))
-    images, labels = to_float(data.train[0][:n]), data.train[1][:n]
-    normalisers = {}
-    for part, pruned in (("kept", True), ("all", False)):
-        codes = predict_in_batches(lambda x, y: model.encode_style(x, y, pruned=pruned),
-                                   images, labels.astype(np.int32))
-        normalisers[part] = ClassNormaliser.fit(codes, labels, model.num_classes, kind)
-    print(f"Style code: class-conditional moments matched ({kind}) on {n} training images.")
-    return normalisers
-
-
 def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False,
                        overwrite: bool = False, evaluate: bool = True) -> dict:
     """The main job: train into run_dir, then evaluate and draw the swap grid.
@@ -153,7 +105,7 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     started = time.time()
     split_cpu(config)
     data = load_data(config.data, config.train.seed)
-    _check_normaliser_data(config, data)
+    check_normaliser_data(config, data)
     if data.notice:
         print(data.notice)
     info = read_run_info(run_dir) if resume else {}
@@ -170,12 +122,11 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     if (run_dir / LOSS_NETWORK_DIR / "loss_network.json").is_file():
         info["loss_network"] = read_json(run_dir / LOSS_NETWORK_DIR / "loss_network.json")
     info["status"] = "trained"
-    style_dims = _prune(config, model, data)  # The mask lives in run.json, not in the weights.
+    style_dims = prune(config, model, data)  # The mask lives in run.json, not in the weights.
     if style_dims:
         info["style_dims"] = style_dims
-    normalisers = _fit_normalisers(config, model, data)  # Beside the weights, for load_run.
-    if normalisers:
-        save_normalisers(normalisers, run_dir / NORMALISER_FILE)
+    normalisers, fitted_on = fit_normalisers(config, model, data)  # Beside the weights.
+    write_normalisers(run_dir, info, normalisers, fitted_on)
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:

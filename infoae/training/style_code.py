@@ -1,0 +1,118 @@
+"""The style code after training: pruning uninformative dimensions (model.prune_nats) and the
+class normaliser (model.class_normalise), at the end of training or, with `infoae normalise`,
+for a run trained before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from infoae.config import Config
+from infoae.data import DigitData, load_data, to_float
+from infoae.errors import ConfigError
+from infoae.model.classifiers import predict_in_batches
+from infoae.model.normalise import (KNOTS, LAYERS, MIN_CODES_PER_CLASS, ClassNormaliser,
+                                    save_normalisers)
+from infoae.rundir import (CONFIG_FILE, FORMAT_VERSION, NORMALISER_FILE, RUN_FILE, read_run_info,
+                           write_json)
+
+def prune(config: Config, model, data: DigitData) -> dict | None:
+    """Mask the code dimensions below model.prune_nats; returns what was kept, for run.json."""
+    if not (config.model.variational and config.model.prune_nats > 0):
+        return None
+    n = min(config.evaluate.probe_train_size, len(data.train[1]))
+    nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n])
+    kept = np.flatnonzero(model.style_mask).tolist()
+    print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= "
+          f"{config.model.prune_nats} nats about the image and are kept: {kept}")
+    return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
+            "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
+
+
+# Training codes the class normaliser is fitted on (as many as there are, up to this).
+NORMALISER_FIT_SIZE = 50000
+
+
+def normaliser_images(config: Config, data: DigitData) -> tuple[slice, str]:
+    """Which training images the normaliser is fitted on: those after the first
+    evaluate.probe_train_size (the probes' codes), so that evaluation scores codes the map
+    has not seen, as any other probe would; all of them when too few would remain."""
+    probes = min(config.evaluate.probe_train_size, len(data.train[1]))
+    rest = data.train[1][probes:probes + NORMALISER_FIT_SIZE]
+    if len(rest) and np.bincount(rest, minlength=data.num_classes).min() >= MIN_CODES_PER_CLASS:
+        end = probes + len(rest)
+        return slice(probes, end), (f"training images {probes}..{end - 1}, apart from the "
+                                    f"{probes} whose codes the leakage probes are fitted on")
+    end = min(NORMALISER_FIT_SIZE, len(data.train[1]))
+    return slice(0, end), f"training images 0..{end - 1} (the probes' codes among them)"
+
+
+def check_normaliser_data(config: Config, data: DigitData) -> None:
+    """ConfigError before training when the class normaliser could not be fitted after it."""
+    if config.model.class_normalise == "none":
+        return
+    counts = np.bincount(data.train[1][normaliser_images(config, data)[0]],
+                         minlength=data.num_classes)
+    if counts.min() < MIN_CODES_PER_CLASS:
+        raise ConfigError(f"model.class_normalise = '{config.model.class_normalise}' needs "
+                          f"{MIN_CODES_PER_CLASS} or more training images of every class; class "
+                          f"{int(counts.argmin())} has {int(counts.min())}. Use more data "
+                          "(data.train_limit) or model.class_normalise = 'none'.")
+
+
+def fit_normalisers(config: Config, model, data: DigitData) -> tuple[dict, str]:
+    """The class normalisers of the pruned and of the whole code (model.class_normalise),
+    fitted on training codes with their true labels, and which images they were fitted on;
+    ({}, "") when it is "none"."""
+    kind = config.model.class_normalise
+    if kind == "none":
+        return {}, ""
+    rows, described = normaliser_images(config, data)
+    images, labels = to_float(data.train[0][rows]), data.train[1][rows]
+    normalisers = {}
+    for part, pruned in (("kept", True), ("all", False)):
+        codes = predict_in_batches(lambda x, y: model.encode_style(x, y, pruned=pruned),
+                                   images, labels.astype(np.int32))
+        normalisers[part] = ClassNormaliser.fit(codes, labels, model.num_classes, kind)
+    print(f"Style code: each class's codes mapped to one distribution ({kind}), fitted on "
+          f"{described}.")
+    return normalisers, described
+
+
+def write_normalisers(run_dir: Path, info: dict, normalisers: dict, fitted_on: str = "") -> None:
+    """Save the normalisers beside the weights (or remove an old file when there are none) and
+    describe them in info (run.json)."""
+    if not normalisers:
+        (run_dir / NORMALISER_FILE).unlink(missing_ok=True)
+        info.pop("style_normaliser", None)
+        return
+    save_normalisers(normalisers, run_dir / NORMALISER_FILE)
+    kind = next(iter(normalisers.values())).kind
+    info["style_normaliser"] = {"kind": kind, "file": NORMALISER_FILE,
+                                "fitted_on": f"style codes and labels of {fitted_on}",
+                                **({"layers": LAYERS, "knots": KNOTS} if kind == "gaussian"
+                                   else {})}
+
+
+def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None) -> None:
+    """Fit (or, with kind "none", remove) the class normaliser of a trained run, and record it
+    in its config.toml and run.json; the weights are not touched."""
+    from infoae.config import save_config, with_overrides
+    from infoae.model.trained import load_run
+
+    run_dir = Path(run_dir)
+    run = load_run(run_dir)
+    config = with_overrides(run.config, [f"model.class_normalise={kind}"])
+    if data_dir is not None:
+        config.data.dir = data_dir
+    data = load_data(config.data, config.train.seed)
+    check_normaliser_data(config, data)
+    info = read_run_info(run_dir)
+    # A run of format 1 becomes one of today's format: older readers would ignore the file.
+    info.update({"format": FORMAT_VERSION, "num_classes": int(run.num_classes)})
+    write_normalisers(run_dir, info, *fit_normalisers(config, run.model, data))
+    config.data.dir = run.config.data.dir
+    save_config(config, run_dir / CONFIG_FILE)
+    write_json(run_dir / RUN_FILE, info)
