@@ -120,6 +120,15 @@ def test_tfds_offline_fails_fast(tmp_path, monkeypatch):
     assert time.time() - started < 60
 
 
+def test_mnist_without_network_or_files_falls_back_to_the_sample_loudly(tmp_path, monkeypatch):
+    monkeypatch.setattr(data_module, "network_available", lambda *a, **k: False)
+    data = load_data(DataConfig(name="mnist", tfds_dir=str(tmp_path / "empty_tfds_dir")))
+    assert data.name == "mnist_sample" and "offline sample" in data.source
+    assert "--data-dir" in data.notice and data.sizes()["test"] == 1000
+    with pytest.raises(DataError, match="cannot reach the network"):  # No sample for SVHN.
+        load_data(DataConfig(name="svhn", tfds_dir=str(tmp_path / "empty_tfds_dir")))
+
+
 def test_offline_sample_is_balanced_and_split():
     (train_x, train_y), (test_x, test_y) = load_mnist_sample()
     assert train_x.shape == (4000, 28, 28, 1) and test_x.shape == (1000, 28, 28, 1)

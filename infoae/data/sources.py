@@ -29,6 +29,10 @@ TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped"}
 OFFLINE_HINT = ("Offline? Pass --data-dir DIR with local files (MNIST: the four IDX files; "
                 "SVHN: train_32x32.mat and test_32x32.mat), or use the offline sample with "
                 "--set data.name=mnist_sample (configs/quickstart.toml).")
+class OfflineError(DataError):
+    """tfds has no prepared copy of a dataset and no network to download it."""
+
+
 # Largest image side and number of classes a dataset of one's own may have.
 MAX_IMAGE_SIDE = 256
 MAX_CLASSES = 1000
@@ -166,8 +170,8 @@ def load_tfds(name: str, data_dir: str = ""):
     builder = tfds.builder(tfds_name, data_dir=data_dir or None)
     if not builder.is_prepared():
         if not network_available():
-            raise DataError(f"tensorflow-datasets has no prepared copy of '{tfds_name}' and "
-                            f"cannot reach the network to download it. {OFFLINE_HINT}")
+            raise OfflineError(f"tensorflow-datasets has no prepared copy of '{tfds_name}' and "
+                               f"cannot reach the network to download it. {OFFLINE_HINT}")
         builder.download_and_prepare()
     splits = []
     for split in ("train", "test"):
