@@ -74,20 +74,24 @@ class Run:
     def _checked(self, style_codes, labels) -> tuple[np.ndarray, np.ndarray]:
         """(float32 codes, int32 labels), or an ImageError saying what is wrong."""
         codes = np.asarray(style_codes, np.float32)
-        labels = np.asarray(labels).reshape(-1)
         if codes.ndim != 2 or codes.shape[1] != self.config.model.style_dim:
             raise ImageError(f"style codes must have shape (N, {self.config.model.style_dim}), "
                              f"got {codes.shape}")
         if not np.all(np.isfinite(codes)):
             raise ImageError("style codes must be finite numbers (no NaN or Inf)")
+        return codes, self._checked_labels(labels, len(codes))
+
+    def _checked_labels(self, labels, count: int, per: str = "style code") -> np.ndarray:
+        """count class labels as int32, or an ImageError saying what is wrong."""
+        labels = np.asarray(labels).reshape(-1)
         numeric = np.issubdtype(labels.dtype, np.number) and not np.iscomplexobj(labels)
         last = self.num_classes - 1
-        if (len(labels) != len(codes) or not numeric or not np.all(np.isfinite(labels))
+        if (len(labels) != count or not numeric or not np.all(np.isfinite(labels))
                 or not np.all(labels == np.round(labels))
                 or not np.all((labels >= 0) & (labels <= last))):
-            raise ImageError(f"labels must be {len(codes)} integers in 0..{last}, one per style "
-                             f"code; got {labels.size} values of dtype {labels.dtype}")
-        return codes, labels.astype(np.int32)
+            raise ImageError(f"labels must be {count} integers in 0..{last}, one per {per}; "
+                             f"got {labels.size} values of dtype {labels.dtype}")
+        return labels.astype(np.int32)
 
     def each_label(self, style_codes):
         """(label, images) for every class label: each style code drawn as every class."""
@@ -102,7 +106,7 @@ class Run:
     def reconstruct(self, images, labels) -> np.ndarray:
         """Each image re-drawn from its own style code and its (true) label."""
         images = self.check_images(images)
-        labels = self._checked(np.zeros((len(images), self.config.model.style_dim)), labels)[1]
+        labels = self._checked_labels(labels, len(images), per="image")
         codes = predict_in_batches(self.model.encode_style, images, labels)
         return predict_in_batches(self.model.generate, codes, labels)
 
