@@ -50,11 +50,14 @@ class Run:
         content head's class of each image); pruned=False keeps the dimensions that pruning set
         to 0, normalised=False gives the encoder's own code."""
         images = self.check_images(images)
-        codes = predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
-        normaliser = self.normalisers.get("kept" if pruned else "all")
-        if normalised and normaliser is not None:
-            codes = normaliser.forward(codes, self.predict_content(images).argmax(1))
-        return codes
+        normaliser = self.normalisers.get("kept" if pruned else "all") if normalised else None
+        if normaliser is None:
+            return predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
+        # One pass of the content head gives the class for the encoder and for the map.
+        labels = self.predict_content(images).argmax(1).astype(np.int32)
+        codes = predict_in_batches(lambda x, y: self.model.encode_style(x, y, pruned=pruned),
+                                   images, labels)
+        return normaliser.forward(codes, labels)
 
     def predict_content(self, images) -> np.ndarray:
         """Class probabilities (N, num_classes) from the content head."""
