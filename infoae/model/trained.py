@@ -25,8 +25,8 @@ class Run:
         self.config = config
         self.image_shape = model.image_shape
         self.num_classes = model.num_classes
-        # Class-conditional moment matching of the code (infoae.model.normalise), fitted after
-        # training: "kept" for the pruned code, "all" for every dimension. None: raw codes.
+        # The class normaliser of the code (infoae.model.normalise), fitted after training:
+        # "kept" for the pruned code, "all" for every dimension; empty: the encoder's codes.
         self.normalisers = normalisers or {}
 
     def check_images(self, images) -> np.ndarray:
@@ -130,12 +130,6 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
                 raise RunDirError(f"'{run_dir}' has no trained weights yet ({FINAL_WEIGHTS} or a "
                                   "checkpoint); train it first.")
             weights = checkpoint[1]
-    image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
-    model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)))
-    try:
-        model.load_weights(weights)
-    except Exception as error:  # h5py and Keras raise several types for bad files.
-        raise RunDirError(f"cannot load weights '{weights}': {error}") from None
     kept = info.get("style_dims", {}).get("kept")
     style_dim = config.model.style_dim
     if kept is not None and not (isinstance(kept, list) and kept and all(
@@ -143,6 +137,12 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
         raise RunDirError(f"run.json in '{run_dir}' lists kept style dimensions {kept!r}; they "
                           f"must be a non-empty list of indices 0..{style_dim - 1}. The file is "
                           "damaged; restore it or train the run again.")
+    image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
+    model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)))
+    try:
+        model.load_weights(weights)
+    except Exception as error:  # h5py and Keras raise several types for bad files.
+        raise RunDirError(f"cannot load weights '{weights}': {error}") from None
     if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
         # The final model's style code keeps only these dimensions (see model.prune_nats).
         mask = np.zeros(config.model.style_dim, np.float32)
