@@ -8,11 +8,11 @@
 __version__ = "0.1.0"
 
 
-def load_run(run_dir, weights=None):
-    """Load a trained run directory; see infoae.model.trained.Run for its methods."""
+def load_run(run_dir, weights=None, checkpoint=False):
+    """Load a trained run directory; see infoae.model.trained.load_run and Run."""
     from infoae.model.trained import load_run as _load_run
 
-    return _load_run(run_dir, weights)
+    return _load_run(run_dir, weights, checkpoint)
 
 
 __all__ = ["load_run", "__version__"]

@@ -2,8 +2,8 @@
 
     infoae train --config configs/mnist.toml [--data-dir DIR] [--run-dir DIR]
                  [--set key=value ...] [--resume] [--overwrite]
-    infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR]
-    infoae evaluate RUN_DIR [--data-dir DIR]
+    infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR] [--checkpoint]
+    infoae evaluate RUN_DIR [--data-dir DIR] [--checkpoint]
     infoae compare RUN_DIR... [--out table.md]
     infoae normalise RUN_DIR --kind {gaussian,moments,none} [--data-dir DIR] [--no-evaluate]
     infoae seeds --config configs/mnist.toml --seeds 0 1 2 [--run-dir PREFIX] [--data-dir DIR]
@@ -11,15 +11,17 @@
     infoae transfer --method {gatys,infoae} --content IMG_OR_INDEX --style IMG_OR_INDEX
                     [--run RUN_DIR | --config CFG] [--loss-network DIR] [--out PNG]
 
-Errors in the input (config, data, run directory, images) print one line and exit with 2;
---debug shows the traceback.
+Errors in the input (config, data, run directory, images), a run directory in use by another
+command and a full disk print one line and exit with 2; --debug shows the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import errno
 import sys
+from contextlib import nullcontext
 import time
 from pathlib import Path
 
@@ -47,10 +49,14 @@ def _parser() -> argparse.ArgumentParser:
     swap.add_argument("--out", help="PNG path (default RUN_DIR/figures/swap_grid.png)")
     swap.add_argument("--rows", type=int, default=10, help="style sources (rows)")
     swap.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+    swap.add_argument("--checkpoint", action="store_true", help="use the newest checkpoint of "
+                      "an unfinished run (whole code, not pruned or normalised)")
 
     evaluate = verbs.add_parser("evaluate", help="compute metrics; writes RUN_DIR/metrics.json")
     evaluate.add_argument("run_dir")
     evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+    evaluate.add_argument("--checkpoint", action="store_true", help="score the newest checkpoint "
+                          "of an unfinished run (whole code, not pruned or normalised)")
 
     compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
@@ -121,11 +127,11 @@ def _default_run_dir(config_path) -> str:
     return str(Path("outputs") / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}")
 
 
-def _load(run_dir, data_dir):
+def _load(run_dir, data_dir, checkpoint=False):
     from infoae.data import load_data
     from infoae.model.trained import load_run
 
-    run = load_run(run_dir)
+    run = load_run(run_dir, checkpoint=checkpoint)
     if data_dir is not None:
         run.config.data.dir = data_dir
     return run, load_data(run.config.data, run.config.train.seed)
@@ -135,18 +141,26 @@ def _swap(args) -> None:
     from infoae.errors import InfoaeError
     from infoae.figures import write_swap_grid
 
-    if args.rows < 1:
-        raise InfoaeError("--rows must be at least 1")
-    run, data = _load(args.run_dir, args.data_dir)
-    print(f"Swap grid written to {write_swap_grid(run, data, args.out, args.rows)}")
+    from infoae.figures import MAX_SWAP_ROWS
+    from infoae.rundir import load_run_config, run_lock
+
+    if not 1 <= args.rows <= MAX_SWAP_ROWS:
+        raise InfoaeError(f"--rows must be 1..{MAX_SWAP_ROWS}, got {args.rows}; draw several "
+                          "grids (--out) for more style sources.")
+    load_run_config(args.run_dir)  # A clear line before anything is created.
+    with run_lock(args.run_dir, "infoae swap") if args.out is None else nullcontext():
+        run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
+        print(f"Swap grid written to {write_swap_grid(run, data, args.out, args.rows)}")
 
 
 def _evaluate(args) -> None:
     from infoae.evaluation.evaluate import evaluate_run, format_metrics
-    from infoae.rundir import METRICS_FILE
+    from infoae.rundir import METRICS_FILE, load_run_config, run_lock
 
-    run, data = _load(args.run_dir, args.data_dir)
-    report = evaluate_run(run, data=data)
+    load_run_config(args.run_dir)  # A clear line before anything is created.
+    with run_lock(args.run_dir, "infoae evaluate"):
+        run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
+        report = evaluate_run(run, data=data)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
 
@@ -157,15 +171,21 @@ def _compare(args, run_dirs=None) -> None:
     table = compare_table(run_dirs or args.run_dirs)
     print(table)
     if args.out:
-        Path(args.out).write_text(table + "\n")
+        from infoae import atomic
+
+        atomic.write_text(args.out, table + "\n")
 
 
 def _normalise(args) -> None:
+    from infoae.rundir import load_run_config, run_lock
     from infoae.training.style_code import normalise_run
 
-    normalise_run(args.run_dir, args.kind, args.data_dir)
+    load_run_config(args.run_dir)  # A clear line before anything is created.
+    with run_lock(args.run_dir, "infoae normalise"):
+        normalise_run(args.run_dir, args.kind, args.data_dir)
     print(f"Class normaliser of {args.run_dir}: {args.kind} (config.toml and run.json updated).")
     if not args.no_evaluate:
+        args.checkpoint = False
         _evaluate(args)
 
 
@@ -243,9 +263,22 @@ def main(argv=None) -> int:
             raise
         print(f"infoae {args.verb}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if args.debug or error.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO):
+            raise
+        where = f" writing '{error.filename}'" if error.filename else ""
+        print(f"infoae {args.verb}: error: {error.strerror}{where}. Files of the run directory "
+              "were written atomically, so each holds its previous content; free space (or fix "
+              "the disk) and run the command again (a training run: add --resume).",
+              file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
-        print(f"infoae {args.verb}: interrupted; resume a training run with "
-              "`infoae train --resume --run-dir RUN_DIR`.", file=sys.stderr)
+        run_dir = getattr(args, "run_dir", None)
+        hint = (f"; continue it with `infoae train --resume --run-dir {run_dir}`"
+                if args.verb == "train" and run_dir else
+                "; `infoae seeds` resumes where it stopped when run again"
+                if args.verb == "seeds" else "")
+        print(f"infoae {args.verb}: interrupted{hint}.", file=sys.stderr)
         return 130
     return 0
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
+from infoae import atomic
+
 
 def pick_style_sources(labels: np.ndarray, rows: int) -> np.ndarray:
     """Indices of test images to use as style sources: one per class first, then the next ones."""
@@ -52,8 +54,11 @@ def save_image_grid(grid: np.ndarray, path: str | Path, column_titles, title: st
     figure.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
+    try:
+        with atomic.replacing(path, ".png") as temporary:
+            figure.savefig(temporary, dpi=100)
+    finally:
+        plt.close(figure)
     return path
 
 
@@ -63,9 +68,17 @@ def save_swap_grid(grid: np.ndarray, path: str | Path, title: str = "") -> Path:
                            title)
 
 
+# The most style sources (rows) one swap grid draws; a taller figure is not readable.
+MAX_SWAP_ROWS = 100
+
+
 def write_swap_grid(run, data, out: str | Path | None = None, rows: int = 10) -> Path:
     """Swap grid of a run on its test split's style sources, saved as a PNG."""
     from infoae.data import to_float
+    from infoae.errors import InfoaeError
+
+    if not 1 <= rows <= MAX_SWAP_ROWS:
+        raise InfoaeError(f"a swap grid has 1..{MAX_SWAP_ROWS} rows, got {rows}")
 
     images, labels = data.test
     sources = pick_style_sources(labels, rows)

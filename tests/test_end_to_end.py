@@ -202,7 +202,7 @@ def test_kill_and_resume_loses_no_epoch(tmp_path):
     assert json.loads(latest.read_text())["epoch"] == 3
     epochs = [int(row.split(",")[0]) for row in
               (run_dir / "logs" / "training.csv").read_text().splitlines()[1:]]
-    assert sorted(set(epochs)) == [0, 1, 2]
+    assert epochs == [0, 1, 2]  # The repeated epoch is logged once (resume cuts the log).
     run = infoae.load_run(run_dir)
     steps_per_epoch = 1024 // 64
     assert int(run.model.optimizer.iterations) == 3 * steps_per_epoch

@@ -19,7 +19,27 @@ from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_l
 from infoae.evaluation.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
-from infoae.rundir import METRICS_FILE, write_json
+from infoae.rundir import METRICS_FILE, NORMALISER_FILE, file_digest, write_json
+
+
+def provenance(run: Run, data: DigitData) -> dict:
+    """What an evaluation scored: the weights file (with its checksum), the style dimensions
+    kept, the class normaliser, and the data."""
+    scored = {"weights": None, "style_dims_kept": None, "normaliser": None,
+              "data": {"dataset": data.name, "source": data.source, "split_sizes": data.sizes()}}
+    if run.weights is not None and run.weights.is_file():
+        where = (str(run.weights.relative_to(run.run_dir))
+                 if run.run_dir is not None and run.weights.is_relative_to(run.run_dir)
+                 else str(run.weights))
+        scored["weights"] = {"file": where, **file_digest(run.weights)}
+    mask = getattr(run.model, "style_mask", None)
+    if mask is not None:
+        scored["style_dims_kept"] = np.flatnonzero(np.asarray(mask)).tolist()
+    if run.normalisers and run.run_dir is not None and (run.run_dir / NORMALISER_FILE).is_file():
+        scored["normaliser"] = {"file": NORMALISER_FILE,
+                                "kind": next(iter(run.normalisers.values())).kind,
+                                **file_digest(run.run_dir / NORMALISER_FILE)}
+    return scored
 
 
 def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
@@ -94,6 +114,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         report["factors"] = factor_metrics(run, data, settings)
     if data.notice:
         report["notice"] = data.notice
+    report["scored"] = provenance(run, data)
     report["elapsed_s"] = round(time.time() - started, 1)
     write_json(Path(run.run_dir) / METRICS_FILE, report)
     return report

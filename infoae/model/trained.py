@@ -19,8 +19,12 @@ class Run:
     """A trained run: the model and helpers on images in [0, 1] shaped like the dataset."""
 
     def __init__(self, run_dir: str | Path | None, model, config: Config,
-                 normalisers: dict[str, ClassNormaliser] | None = None):
+                 normalisers: dict[str, ClassNormaliser] | None = None,
+                 weights: str | Path | None = None):
         self.run_dir = Path(run_dir) if run_dir is not None else None
+        # The weights file the model holds (None: weights in memory, as at the end of training).
+        self.weights = Path(weights) if weights is not None else (
+            self.run_dir / FINAL_WEIGHTS if self.run_dir is not None else None)
         self.model = model
         self.config = config
         self.image_shape = model.image_shape
@@ -114,22 +118,38 @@ class Run:
         return predict_in_batches(self.model.generate, codes, labels)
 
 
-def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
-    """Rebuild a run's model from its config and load its final (or newest) weights."""
+def load_run(run_dir: str | Path, weights: str | Path | None = None,
+             checkpoint: bool = False) -> Run:
+    """Rebuild a run's model from its config and load its final weights (model.weights.h5,
+    with the kept style dimensions and the class normaliser of run.json).
+
+    A run without final weights or without run.json is refused: its pruning mask is unknown.
+    checkpoint=True loads the newest whole checkpoint instead (unpruned, not normalised, and
+    said so); weights= loads a weights file of one's own choosing the same way."""
     from infoae.data.splits import IMAGE_SHAPES
     from infoae.model.autoencoder import build_model
 
     run_dir = Path(run_dir)
     config = load_run_config(run_dir)
     info = read_run_info(run_dir)
-    if weights is None:
+    if weights is None and checkpoint:
+        found = latest_checkpoint(run_dir)
+        if found is None:
+            raise RunDirError(f"'{run_dir}' has no checkpoint yet; train it first.")
+        weights = found[1]
+        print(f"Using checkpoint {weights} (epoch {found[0]}): the whole style code, without "
+              "the pruning mask and the class normaliser of the final weights.")
+    elif weights is None:
         weights = run_dir / FINAL_WEIGHTS
         if not weights.is_file():
-            checkpoint = latest_checkpoint(run_dir)
-            if checkpoint is None:
-                raise RunDirError(f"'{run_dir}' has no trained weights yet ({FINAL_WEIGHTS} or a "
-                                  "checkpoint); train it first.")
-            weights = checkpoint[1]
+            raise RunDirError(
+                f"'{run_dir}' has no final weights ({FINAL_WEIGHTS}): its training has not "
+                f"finished. Resume it (infoae train --resume --run-dir {run_dir}), or pass "
+                "--checkpoint to use its newest checkpoint (not pruned or normalised).")
+        if not info:
+            raise RunDirError(f"'{run_dir}' has no run.json, so which style dimensions were kept "
+                              "is unknown; restore the file, or pass --checkpoint to use the "
+                              "newest checkpoint (not pruned or normalised).")
     kept = info.get("style_dims", {}).get("kept")
     style_dim = config.model.style_dim
     if kept is not None and not (isinstance(kept, list) and kept and all(
@@ -155,4 +175,4 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None) -> Run:
         except (OSError, ValueError, KeyError) as error:
             raise RunDirError(f"cannot read '{run_dir / NORMALISER_FILE}' ({error}); the file "
                               "is damaged. Train the run again.") from None
-    return Run(run_dir, model, config, normalisers)
+    return Run(run_dir, model, config, normalisers, weights)

@@ -9,32 +9,49 @@ import keras
 import numpy as np
 
 from infoae import atomic
-from infoae.errors import TrainingDiverged
+from infoae.errors import RunDirError, TrainingDiverged
 from infoae.evaluation.metrics import probe_accuracy
 from infoae.model.trained import Run
-from infoae.rundir import CHECKPOINT_DIR, LATEST_FILE, write_json
+from infoae.rundir import (CHECKPOINT_DIR, LATEST_FILE, checkpoint_index, checkpoint_problem,
+                           file_digest, write_json)
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves weights and optimizer state after every epoch, atomically.
+    """Saves weights and optimizer state after every epoch, atomically and verified.
 
-    The weights go to a temporary file that is renamed into place, then ``latest.json`` is
-    rewritten (also atomically) to point at it, so a kill at any moment leaves the previous
-    checkpoint readable. Older checkpoints are kept (``keep`` newest) for inspection.
+    The weights go to a temporary file that is renamed into place; the file is then read back
+    (it must open as HDF5) and its size and SHA-256 go into ``latest.json``, the index of the
+    kept checkpoints (rewritten atomically). Only then are checkpoints older than the ``keep``
+    newest removed, so a kill or a failed write at any moment leaves the previous good
+    checkpoint and an index that names it; resume verifies the checksums and falls back to the
+    newest whole checkpoint.
     """
 
     def __init__(self, run_dir: str | Path, keep: int = 3):
         super().__init__()
-        self.directory = Path(run_dir) / CHECKPOINT_DIR
+        self.run_dir = Path(run_dir)
+        self.directory = self.run_dir / CHECKPOINT_DIR
         self.keep = keep
 
     def on_epoch_end(self, epoch, logs=None):
         self.directory.mkdir(parents=True, exist_ok=True)
         name = f"epoch-{epoch + 1:03d}.weights.h5"
         atomic.save_weights(self.model, self.directory / name)
-        write_json(self.directory / LATEST_FILE, {"epoch": epoch + 1, "file": name})
-        for old in sorted(self.directory.glob("epoch-*.weights.h5"))[:-self.keep]:
-            old.unlink()
+        entry = {"epoch": epoch + 1, "file": name, **file_digest(self.directory / name)}
+        problem = checkpoint_problem(self.run_dir, {"epoch": epoch + 1, "file": name})
+        if problem:
+            raise RunDirError(f"checkpoint {self.directory / name} was written but cannot be read "
+                              f"back ({problem}); the previous checkpoints are kept. Check the "
+                              "disk, then resume.")
+        earlier, _ = checkpoint_index(self.run_dir)
+        entries = [entry] + [old for old in earlier if old["epoch"] < epoch + 1
+                             and "sha256" in old][:self.keep - 1]
+        write_json(self.directory / LATEST_FILE, {"epoch": entry["epoch"], "file": name,
+                                                  "checkpoints": entries})
+        named = {old["file"] for old in entries}
+        for old in self.directory.glob("epoch-*.weights.h5"):
+            if old.name not in named:
+                old.unlink()
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
@@ -16,10 +17,10 @@ from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.errors import ConfigError, RunDirError
 from infoae.model.trained import Run
-from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
-                           METRICS_FILE, RUN_FILE, latest_checkpoint,
-                           library_versions, load_run_config, prepare_run_dir, read_json,
-                           read_run_info, write_json)
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOCK_FILE,
+                           LOCK_OWNER_FILE, LOSS_NETWORK_DIR, METRICS_FILE, RUN_FILE,
+                           check_run_dir, latest_checkpoint, library_versions, load_run_config,
+                           prepare_run_dir, read_json, read_run_info, run_lock, write_json)
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
 from infoae.training.style_code import (check_normaliser_data, fit_normalisers, prune,
                                         write_normalisers)
@@ -36,8 +37,8 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     if n_monitor:
         callbacks.append(DisentanglementMonitor(to_float(data.validation[0][:n_monitor]),
                                                 data.validation[1][:n_monitor], config.train.seed))
-    # Logs before the checkpoint: every checkpointed epoch has its row. A kill between the two
-    # repeats that epoch on resume (its row then appears twice).
+    # Logs before the checkpoint: every checkpointed epoch has its row; resume cuts the log
+    # back to the checkpoint's epochs (trim_log), so a repeated epoch is not logged twice.
     callbacks += [
         keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=resume),
         keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
@@ -46,8 +47,10 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     return callbacks
 
 
-def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
-    """Train (or continue training) the model of a run directory; returns the model."""
+def fit(config: Config, run_dir: Path, data: DigitData,
+        checkpoint: tuple[int, Path] | None = None):
+    """Train the model of a run directory, or continue it from checkpoint (completed epochs,
+    weights file; see resume_checkpoint); returns the model."""
     from infoae.model.autoencoder import build_model
     from infoae.model.losses import uses_loss_network
 
@@ -69,9 +72,14 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
         model = build_model(config, data.image_shape, steps_per_epoch, loss_network,
                             data.num_classes)
     initial_epoch = 0
-    if resume:
-        initial_epoch, weights = latest_checkpoint(run_dir)
-        model.load_weights(weights)
+    if checkpoint is not None:
+        initial_epoch, weights = checkpoint
+        try:
+            model.load_weights(weights)
+        except Exception as error:  # h5py and Keras raise several types for bad files.
+            raise RunDirError(f"cannot load checkpoint '{weights}' ({error}); start the run "
+                              "again with --overwrite.") from None
+        trim_log(run_dir / "logs" / "training.csv", initial_epoch)
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
         train, steps = training_batches(*data.train, config.train.batch_size,
@@ -80,20 +88,51 @@ def fit(config: Config, run_dir: Path, data: DigitData, resume: bool = False):
                       if len(data.validation[1]) else None)
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
-                  verbose=config.train.verbose, callbacks=_callbacks(config, run_dir, data, resume))
+                  verbose=config.train.verbose,
+                  callbacks=_callbacks(config, run_dir, data, checkpoint is not None))
     atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
 
 
+def trim_log(path: Path, epochs: int) -> None:
+    """Cut the training CSV back to its first `epochs` epochs (atomically), so that a resumed
+    run logs each epoch once."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines:
+        return
+    header = lines[0].rstrip("\r\n").split(",")
+    column = header.index("epoch") if "epoch" in header else None
+    kept = [lines[0]] + [line for line in lines[1:] if column is not None and line.strip()
+                         and _epoch_of(line, column) < epochs]
+    if len(kept) != len(lines):
+        atomic.write_text(path, "".join(kept))
+
+
+def _epoch_of(line: str, column: int) -> float:
+    try:
+        return float(line.split(",")[column])
+    except (IndexError, ValueError):
+        return float("inf")
+
+
+def resume_checkpoint(run_dir: Path) -> tuple[int, Path]:
+    """The newest whole checkpoint of a run to resume (damaged ones are skipped, and said)."""
+    checkpoint = latest_checkpoint(run_dir)
+    if checkpoint is None:
+        raise RunDirError(f"cannot resume '{run_dir}': it has no checkpoint yet. Start a new run "
+                          "with --overwrite.")
+    return checkpoint
+
+
 def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False,
                        overwrite: bool = False, evaluate: bool = True) -> dict:
-    """The main job: train into run_dir, then evaluate and draw the swap grid.
+    """The main job: train into run_dir, then evaluate and draw the swap grid, holding the run
+    directory's lock throughout (a second writer is refused).
 
     With resume=True, config must be the run's own (see `resume_config`).
     """
-    from infoae.evaluation.evaluate import evaluate_run, format_metrics
-    from infoae.figures import write_swap_grid
-
     if config.train.distribute == "multiworker" and worker_index() > 0:
         # Every worker trains (the gradients are all-reduced across them) and keeps its own
         # checkpoints beside the chief's run; the chief (worker 0) writes the run and
@@ -101,6 +140,22 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
         run_dir = Path(f"{run_dir}.worker-{worker_index()}")
         evaluate = False
         print(f"Worker {worker_index()}: checkpoints go to {run_dir}; worker 0 writes the run.")
+    check_run_dir(run_dir, resume, overwrite)  # Before the lock creates the directory.
+    created = not Path(run_dir).exists()
+    try:
+        with run_lock(run_dir, "infoae train"):
+            return _train_and_evaluate(config, Path(run_dir), resume, overwrite, evaluate)
+    finally:
+        if created and Path(run_dir).is_dir() and not any(
+                path.name not in (LOCK_FILE, LOCK_OWNER_FILE) for path in Path(run_dir).iterdir()):
+            shutil.rmtree(run_dir, ignore_errors=True)  # Failed before writing: leave no trace.
+
+
+def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: bool,
+                        evaluate: bool) -> dict:
+    from infoae.evaluation.evaluate import evaluate_run, format_metrics
+    from infoae.figures import write_swap_grid
+
     run_dir = prepare_run_dir(run_dir, resume, overwrite)
     started = time.time()
     split_cpu(config)
@@ -108,6 +163,7 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     check_normaliser_data(config, data)
     if data.notice:
         print(data.notice)
+    checkpoint = resume_checkpoint(run_dir) if resume else None  # Before run.json changes.
     info = read_run_info(run_dir) if resume else {}
     info.update({"format": FORMAT_VERSION, "seed": config.train.seed,
                  "versions": library_versions(), "dataset": data.name,
@@ -117,7 +173,7 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     save_config(config, run_dir / CONFIG_FILE)
     write_json(run_dir / RUN_FILE, info)
 
-    model = fit(config, run_dir, data, resume)
+    model = fit(config, run_dir, data, checkpoint)
     info["train_seconds"] = round(info.get("train_seconds", 0.0) + time.time() - started, 1)
     if (run_dir / LOSS_NETWORK_DIR / "loss_network.json").is_file():
         info["loss_network"] = read_json(run_dir / LOSS_NETWORK_DIR / "loss_network.json")
