@@ -23,3 +23,9 @@ class ImageError(InfoaeError):
 
 class TrainingDiverged(InfoaeError):
     """A loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+def first_line(error: BaseException) -> str:
+    """The first line of an exception's message (library errors can span many lines)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

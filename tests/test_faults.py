@@ -196,6 +196,16 @@ def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, c
     assert "not pruned or normalised" in capsys.readouterr().out
 
 
+def test_weights_that_do_not_fit_the_config_are_one_line(tiny_run, tmp_path, capsys):
+    run_dir = _copy(tiny_run, tmp_path)
+    config = (run_dir / "config.toml").read_text()
+    (run_dir / "config.toml").write_text(config.replace("encoder_dense = 32", "encoder_dense = 48"))
+    assert main(["swap", str(run_dir), "--out", str(tmp_path / "grid.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "cannot load weights" in err and "match the weights" in err
+    assert not (tmp_path / "grid.png").exists()
+
+
 def test_symlinked_run_dir_is_not_overwritten(tiny_run, tmp_path, capsys):
     target = _copy(tiny_run, tmp_path)
     link = tmp_path / "link"
@@ -221,3 +231,64 @@ def test_interrupt_names_the_run_and_swap_rows_are_bounded(tiny_run, tmp_path, c
     started = time.time()
     assert main(["swap", str(tiny_run), "--rows", "100000"]) == 2
     assert "--rows must be 1..100" in capsys.readouterr().err and time.time() - started < 5
+
+
+def _png_header_only(path, width, height):
+    """A PNG whose header claims width x height (no pixel data: decoding would fail)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IEND", b""))
+
+
+def test_image_files_are_checked_before_they_are_decoded(tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from infoae.errors import ImageError
+    from infoae.transfer.images import load_image_file
+
+    _png_header_only(tmp_path / "bomb.png", 20000, 20000)
+    with pytest.raises(ImageError, match="larger than 16777216 pixels"):
+        load_image_file(tmp_path / "bomb.png", (28, 28, 1))
+    _png_header_only(tmp_path / "wide.png", 5000, 5000)  # Under Pillow's own bomb limit.
+    with pytest.raises(ImageError, match=r"\(5000x5000\) is larger than 16777216 pixels"):
+        load_image_file(tmp_path / "wide.png", (28, 28, 1))
+    ramp = (np.arange(28 * 28, dtype=np.uint16).reshape(28, 28) * 83)  # 0..65,000
+    Image.fromarray(ramp).save(tmp_path / "deep.png")  # 16-bit grey
+    image = load_image_file(tmp_path / "deep.png", (28, 28, 1))
+    np.testing.assert_allclose(image[..., 0], ramp / 65535.0, atol=1e-6)  # Not clipped.
+    assert load_image_file(tmp_path / "deep.png", (28, 28, 3)).shape == (28, 28, 3)
+    np.save(tmp_path / "complex.npy", np.full((28, 28), 0.5 + 0.5j))
+    with pytest.raises(ImageError, match="complex128 values"):
+        load_image_file(tmp_path / "complex.npy", (28, 28, 1))
+    (tmp_path / "bad.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
+    with pytest.raises(ImageError, match="cannot read"):
+        load_image_file(tmp_path / "bad.npy", (28, 28, 1))
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(content=st.binary(max_size=600), suffix=st.sampled_from([".png", ".npy", ".jpg"]))
+def test_any_file_is_an_image_or_one_image_error(tmp_path_factory, content, suffix):
+    import numpy as np
+
+    from infoae.errors import ImageError
+    from infoae.transfer.images import load_image_file
+
+    path = tmp_path_factory.mktemp("files") / f"image{suffix}"
+    path.write_bytes(content)
+    try:
+        image = load_image_file(path, (28, 28, 1))
+    except ImageError as error:
+        assert "\n" not in str(error)
+    else:
+        assert image.shape == (28, 28, 1) and 0.0 <= image.min() <= image.max() <= 1.0
+        assert image.dtype == np.float32

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from infoae.config import Config
-from infoae.errors import ImageError, RunDirError
+from infoae.errors import ImageError, RunDirError, first_line
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.normalise import ClassNormaliser
 from infoae.rundir import (FINAL_WEIGHTS, NORMALISER_FILE, latest_checkpoint, load_run_config,
@@ -162,7 +162,8 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
     try:
         model.load_weights(weights)
     except Exception as error:  # h5py and Keras raise several types for bad files.
-        raise RunDirError(f"cannot load weights '{weights}': {error}") from None
+        raise RunDirError(f"cannot load weights '{weights}': {first_line(error)}; does "
+                          "config.toml match the weights?") from None
     if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
         # The final model's style code keeps only these dimensions (see model.prune_nats).
         mask = np.zeros(config.model.style_dim, np.float32)

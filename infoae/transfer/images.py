@@ -31,27 +31,20 @@ def _is_index(text: str) -> bool:
         pieces)
 
 
+# The largest image file read (pixels); a larger one is refused before it is decoded.
+MAX_IMAGE_PIXELS = 4096 * 4096
+
+
 def load_image_file(path: str | Path, image_shape) -> np.ndarray:
-    """One image (H, W, C) in [0, 1] from a PNG/JPEG file (converted to the dataset's grey or
-    RGB) or a .npy file; its height and width must match the dataset's."""
+    """One image (H, W, C) in [0, 1] from a PNG/JPEG file (8- or 16-bit, converted to the
+    dataset's grey or RGB) or a .npy file of real numbers; its height and width must match the
+    dataset's."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"'{path}' is neither a test-split index (e.g. 3 or 0:8) nor an image "
                          "file that exists.")
     height, width, channels = image_shape
-    if path.suffix == ".npy":
-        image = np.load(path, allow_pickle=False)
-        if image.ndim == 2:
-            image = image[..., None]
-    else:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(path) as opened:
-                image = np.asarray(opened.convert("L" if channels == 1 else "RGB"), np.float32)
-        except (UnidentifiedImageError, OSError) as error:
-            raise ImageError(f"cannot read image '{path}': {error}") from None
-        image = (image[..., None] if image.ndim == 2 else image) / 255.0
+    image = _read_npy(path) if path.suffix == ".npy" else _read_picture(path, channels)
     if image.shape != (height, width, channels):
         raise ImageError(f"image '{path}' has shape {image.shape}; this dataset's images are "
                          f"{height}x{width} with {channels} channel(s). Resize it first.")
@@ -59,3 +52,43 @@ def load_image_file(path: str | Path, image_shape) -> np.ndarray:
     if not np.all(np.isfinite(image)) or image.min() < 0.0 or image.max() > 1.0:
         raise ImageError(f"image '{path}' must hold values in [0, 1].")
     return image
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    try:
+        image = np.load(path, mmap_mode="r", allow_pickle=False)  # Header first: no bomb.
+    except (ValueError, OSError, EOFError) as error:
+        raise ImageError(f"cannot read '{path}' as a NumPy array ({error}).") from None
+    if not isinstance(image, np.ndarray) or image.size > MAX_IMAGE_PIXELS * 4:
+        raise ImageError(f"'{path}' must hold one image array of at most {MAX_IMAGE_PIXELS} "
+                         "pixels.")
+    if not (np.issubdtype(image.dtype, np.floating) or np.issubdtype(image.dtype, np.integer)
+            or image.dtype == bool):
+        raise ImageError(f"'{path}' holds {image.dtype} values; an image holds real numbers "
+                         "in [0, 1].")
+    image = np.array(image, np.float64)
+    return image[..., None] if image.ndim == 2 else image
+
+
+def _read_picture(path: Path, channels: int) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as opened:
+            pixels = opened.size[0] * opened.size[1]
+            if pixels > MAX_IMAGE_PIXELS:
+                raise ImageError(f"image '{path}' ({opened.size[0]}x{opened.size[1]}) is larger "
+                                 f"than {MAX_IMAGE_PIXELS} pixels; resize it first.")
+            if opened.mode.startswith("I;16") or opened.mode == "I":
+                # 16-bit grey: scale its full range, do not clip it to 8 bits.
+                grey = np.asarray(opened, np.float64) / 65535.0
+                image = np.repeat(grey[..., None], channels, axis=-1)
+            else:
+                converted = opened.convert("L" if channels == 1 else "RGB")
+                image = np.asarray(converted, np.float64) / 255.0
+    except Image.DecompressionBombError:
+        raise ImageError(f"image '{path}' is larger than {MAX_IMAGE_PIXELS} pixels; resize it "
+                         "first.") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise ImageError(f"cannot read image '{path}': {error}") from None
+    return image[..., None] if image.ndim == 2 else image
