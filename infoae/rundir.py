@@ -37,6 +37,7 @@ import numpy as np
 
 from infoae import atomic
 from infoae.config import Config, load_config
+from infoae.config.files import read_config_file
 from infoae.errors import RunDirError
 
 CONFIG_FILE = "config.toml"
@@ -213,12 +214,23 @@ def _lock_holder(run_dir: Path) -> str:
         return "another infoae process"
 
 
+# Keys whose default changed after runs were written without them: a run's config.toml lists
+# every key of its version, so a missing one means the run was trained before the key existed,
+# and it gets the value that version behaved as.
+KEYS_OF_OLDER_RUNS = {("model", "class_normalise"): "none"}
+
+
 def load_run_config(run_dir: str | Path) -> Config:
     run_dir = Path(run_dir)
     if not (run_dir / CONFIG_FILE).is_file():
         raise RunDirError(f"'{run_dir}' is not a run directory (no {CONFIG_FILE}); pass the "
                           "directory that `infoae train` wrote.")
-    return load_config(run_dir / CONFIG_FILE)
+    config = load_config(run_dir / CONFIG_FILE)
+    written = read_config_file(run_dir / CONFIG_FILE)
+    for (section, key), value in KEYS_OF_OLDER_RUNS.items():
+        if key not in written.get(section, {}):
+            setattr(getattr(config, section), key, value)
+    return config
 
 
 def file_digest(path: str | Path) -> dict:

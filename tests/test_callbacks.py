@@ -10,6 +10,8 @@ from infoae.config import load_config
 from infoae.errors import TrainingDiverged
 from infoae.model.autoencoder import build_model
 
+pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
+
 
 def test_non_finite_loss_stops_with_name_and_step():
     callback = StopOnNonFinite()
@@ -29,5 +31,7 @@ def test_checkpoint_is_renamed_into_place_and_pruned(tmp_path):
         callback.on_epoch_end(epoch, {})
     files = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
     assert files == ["epoch-002.weights.h5", "epoch-003.weights.h5", "latest.json"]
-    assert json.loads((tmp_path / "checkpoints" / "latest.json").read_text()) == {
-        "epoch": 3, "file": "epoch-003.weights.h5"}
+    index = json.loads((tmp_path / "checkpoints" / "latest.json").read_text())
+    assert index["epoch"] == 3 and index["file"] == "epoch-003.weights.h5"
+    assert [entry["file"] for entry in index["checkpoints"]] == ["epoch-003.weights.h5",
+                                                                 "epoch-002.weights.h5"]

@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 import infoae
 from infoae.cli import main
 from infoae.data import load_mnist_sample
-from infoae.rundir import FORMAT_VERSION
+from infoae.rundir import FORMAT_VERSION, file_digest
 
 from tests.helpers import FAST, QUICKSTART, ROOT, sets as _sets
 
@@ -142,6 +143,36 @@ def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     assert table.read_text().count(f"| {trained_run.name} | mnist_sample |") == 2
     assert main(["compare", str(tmp_path)]) == 2
     assert "no metrics.json" in capsys.readouterr().err
+
+
+def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, capsys):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["scored"]["weights"] == {"file": "model.weights.h5",
+                                            **file_digest(trained_run / "model.weights.h5")}
+    assert metrics["scored"]["style_dims_kept"] == json.loads(
+        (trained_run / "run.json").read_text())["style_dims"]["kept"]
+    assert metrics["scored"]["data"]["dataset"] == "mnist_sample"
+
+    run_dir = tmp_path / "run"
+    shutil.copytree(trained_run, run_dir)
+    (run_dir / "model.weights.h5").unlink()
+    before = (run_dir / "metrics.json").read_bytes()
+    assert main(["evaluate", str(run_dir)]) == 2
+    err = capsys.readouterr().err
+    assert "no final weights" in err and "--checkpoint" in err
+    assert (run_dir / "metrics.json").read_bytes() == before
+    shutil.copy(trained_run / "model.weights.h5", run_dir)
+    (run_dir / "run.json").unlink()
+    assert main(["evaluate", str(run_dir)]) == 2
+    assert "no run.json" in capsys.readouterr().err
+    assert (run_dir / "metrics.json").read_bytes() == before
+    (run_dir / "run.json").write_text("{not json")
+    assert main(["evaluate", str(run_dir)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    shutil.copy(trained_run / "run.json", run_dir)
+    run = infoae.load_run(run_dir, checkpoint=True)  # Explicit: the checkpoint, unpruned.
+    assert run.weights.name.startswith("epoch-") and run.model.style_mask.all()
+    assert "without the pruning mask" in capsys.readouterr().out
 
 
 def test_existing_run_dir_is_refused(trained_run, capsys):

@@ -3,36 +3,54 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
+from keras import ops
 
 from infoae.config import load_config
 from infoae.model.autoencoder import build_model, count_parameters
 from infoae.model.layers import GradientReversal, random_shift
 from infoae.model.losses import class_mmd, dann_lambda
 
+pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
+
+
+def _value_and_gradient(function, x):
+    """function(x) and its gradient with respect to x, on the Keras backend in use."""
+    x = ops.convert_to_tensor(x)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        value, gradient = jax.value_and_grad(lambda v: ops.sum(function(v)))(x)
+        return ops.convert_to_numpy(function(x)), ops.convert_to_numpy(gradient)
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = function(x)
+        total = ops.sum(y)
+    return ops.convert_to_numpy(y), ops.convert_to_numpy(tape.gradient(total, x))
+
+
+def _numpy(tensor):
+    return ops.convert_to_numpy(tensor)
+
 
 @pytest.mark.parametrize("strength", [0.5, 1.0, 2.0])
 def test_gradient_reversal_is_identity_forward_and_flips_gradient(strength):
     layer = GradientReversal(strength)
-    x = tf.constant([[1.0, -2.0, 3.0]])
-    upstream = tf.constant([[0.5, 1.0, -4.0]])
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        y = layer(x)
-        loss = tf.reduce_sum(y * upstream)
-    np.testing.assert_allclose(y.numpy(), x.numpy())
-    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), -strength * upstream.numpy())
+    x = np.array([[1.0, -2.0, 3.0]], "float32")
+    upstream = np.array([[0.5, 1.0, -4.0]], "float32")
+    y, gradient = _value_and_gradient(lambda v: layer(v) * upstream, x)
+    np.testing.assert_allclose(y, x * upstream)
+    np.testing.assert_allclose(gradient, -strength * upstream)
 
 
 def test_gradient_reversal_strength_can_be_scheduled():
     layer = GradientReversal(1.0)
-    x = tf.ones((2, 2))
+    x = np.ones((2, 2), "float32")
     layer(x)
     layer.strength.assign(0.25)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        loss = tf.reduce_sum(layer(x))
-    np.testing.assert_allclose(tape.gradient(loss, x).numpy(), -0.25 * np.ones((2, 2)))
+    _, gradient = _value_and_gradient(layer, x)
+    np.testing.assert_allclose(gradient, -0.25 * np.ones((2, 2)))
     assert not layer.trainable_weights
 
 
@@ -78,8 +96,8 @@ def test_shapes(shape):
     images = np.random.default_rng(0).random((3,) + shape).astype("float32")
     codes, probabilities = model(images)
     assert codes.shape == (3, 8) and probabilities.shape == (3, 10)
-    np.testing.assert_allclose(probabilities.numpy().sum(1), 1.0, rtol=1e-5)
-    generated = model.generate(codes, np.array([0, 5, 9])).numpy()
+    np.testing.assert_allclose(_numpy(probabilities).sum(1), 1.0, rtol=1e-5)
+    generated = _numpy(model.generate(codes, np.array([0, 5, 9])))
     assert generated.shape == (3,) + shape
     assert generated.min() >= 0.0 and generated.max() <= 1.0
 
@@ -108,13 +126,13 @@ def test_info_term_trains_generator_but_never_the_content_head():
     model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
     images = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
     labels = np.arange(16) % 10
-    content_before = [w.numpy().copy() for w in model.content_head.trainable_weights]
-    generator_before = [w.numpy().copy() for w in model.generator.trainable_weights]
+    content_before = [_numpy(w).copy() for w in model.content_head.trainable_weights]
+    generator_before = [_numpy(w).copy() for w in model.generator.trainable_weights]
     logs = model.train_on_batch(images, labels, return_dict=True)
     assert np.isfinite(logs["info"])
-    assert all(np.array_equal(a, w.numpy())
+    assert all(np.array_equal(a, _numpy(w))
                for a, w in zip(content_before, model.content_head.trainable_weights))
-    assert not all(np.array_equal(a, w.numpy())
+    assert not all(np.array_equal(a, _numpy(w))
                    for a, w in zip(generator_before, model.generator.trainable_weights))
 
 
@@ -136,11 +154,11 @@ def test_pruning_drops_dimensions_that_carry_nothing():
     model = build_model(load_config(overrides=["model.style_dim=6"]), (28, 28, 1))
     mean_layer = model.style_encoder.get_layer("style_mean")
     log_var_layer = model.style_encoder.get_layer("style_log_var")
-    kernel, bias = [w.numpy() for w in mean_layer.weights]
+    kernel, bias = [_numpy(w) for w in mean_layer.weights]
     kernel[:, :3] *= 50.0  # Dimensions 0-2 vary from image to image;
     kernel[:, 3:] = 0.0  # dimensions 3-5: the same mean for every image...
     mean_layer.set_weights([kernel, np.zeros_like(bias)])
-    log_var_kernel, log_var_bias = [w.numpy() for w in log_var_layer.weights]
+    log_var_kernel, log_var_bias = [_numpy(w) for w in log_var_layer.weights]
     log_var_bias[:3], log_var_bias[3:] = -8.0, 0.0  # ...and the prior's unit variance.
     log_var_layer.set_weights([np.zeros_like(log_var_kernel), log_var_bias])
     images = np.random.default_rng(0).random((64, 28, 28, 1)).astype("float32")
@@ -149,8 +167,8 @@ def test_pruning_drops_dimensions_that_carry_nothing():
     nats = model.prune_style(images, labels)
     assert np.all(nats[3:] < 1e-6) and np.all(nats[:3] > 0.5)
     np.testing.assert_array_equal(model.style_mask, [1, 1, 1, 0, 0, 0])
-    pruned = model.encode_style(images, labels).numpy()
-    full = model.encode_style(images, labels, pruned=False).numpy()
+    pruned = _numpy(model.encode_style(images, labels))
+    full = _numpy(model.encode_style(images, labels, pruned=False))
     assert np.all(pruned[:, 3:] == 0.0)
     np.testing.assert_array_equal(pruned[:, :3], full[:, :3])
 
@@ -161,7 +179,7 @@ def test_resize_convolution_generator(shape):
     model = build_model(config, shape)
     kinds = [type(layer).__name__ for layer in model.generator.layers]
     assert kinds.count("UpSampling2D") == 3 and "Conv2DTranspose" not in kinds
-    generated = model.generate(np.zeros((2, 16), "float32"), np.array([1, 7])).numpy()
+    generated = _numpy(model.generate(np.zeros((2, 16), "float32"), np.array([1, 7])))
     assert generated.shape == (2,) + shape
     assert generated.min() >= 0.0 and generated.max() <= 1.0
 
@@ -191,7 +209,7 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
 
     plain = build_model(load_config(), (28, 28, 1))
     plain.set_weights(model.get_weights())
-    np.testing.assert_allclose(plain(images[:64])[1].numpy(), model(images[:64])[1].numpy(),
+    np.testing.assert_allclose(_numpy(plain(images[:64])[1]), _numpy(model(images[:64])[1]),
                                atol=0.05)
 
 
@@ -200,13 +218,15 @@ def test_content_shift_moves_each_image_by_whole_pixels_within_the_limit():
 
     images = np.zeros((64, 28, 28, 1), "float32")
     images[:, 14, 14, 0] = 1.0
-    shifted = random_shift(images, 2, keras.random.SeedGenerator(0)).numpy()[..., 0]
+    shifted = _numpy(random_shift(images, 2, keras.random.SeedGenerator(0)))[..., 0]
     assert np.allclose(shifted.sum(axis=(1, 2)), 1.0) and np.allclose(shifted.max(axis=(1, 2)), 1.0)
     rows, cols = np.unravel_index(shifted.reshape(64, -1).argmax(1), (28, 28))
     assert np.abs(rows - 14).max() == 2 and np.abs(cols - 14).max() == 2
     assert len(set(zip(rows, cols))) > 10  # Each image draws its own offset.
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow",
+                    reason="JAX always compiles the step (train.jit_compile is TensorFlow's)")
 def test_xla_compiled_step_matches_the_plain_one():
     """train.jit_compile: the XLA-compiled step (content shift included) trains to the same
     losses as the plain step, from the same seed."""

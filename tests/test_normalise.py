@@ -66,3 +66,20 @@ def test_too_few_codes_of_a_class_is_refused():
     labels[labels == 7] = 6
     with pytest.raises(ValueError, match=r"classes \[7\]"):
         ClassNormaliser.fit(codes, labels, 10, "gaussian")
+
+
+def test_tied_codes_of_few_images_stay_finite():
+    """Few codes per class with ties at the extremes (a nearly constant dimension) once gave
+    end slopes near 1e9 and infinite codes after a few layers."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10), 12)
+    codes = rng.normal(size=(120, 4))
+    codes[:, 1] = np.round(codes[:, 1] * 1e-3, 6)  # Many ties, a tiny spread.
+    codes[:, 2] = np.where(rng.random(120) < 0.5, 0.0, codes[:, 2])  # Half tied at 0.
+    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    outliers = codes * 50.0
+    mapped = normaliser.forward(outliers, labels)
+    assert np.all(np.isfinite(mapped)) and np.abs(mapped).max() <= 1000.0 * 2
+    inside = normaliser.forward(codes, labels)
+    # Inside the codes the map stays invertible, up to float32 rounding through steep maps.
+    assert np.median(np.abs(normaliser.inverse(inside, labels) - codes)) < 1e-4

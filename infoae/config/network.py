@@ -53,14 +53,16 @@ class ModelConfig:
     # with an invertible per-class map fitted on training codes, so the code's distribution no
     # longer tells the class: "gaussian" (iterative Gaussianization: every class's codes follow
     # N(0, I)), "moments" (the same mean and covariance for every class) or "none". Generating
-    # applies the inverse map for the requested label (infoae.model.normalise).
-    class_normalise: str = "none"
+    # applies the inverse map for the requested label (infoae.model.normalise). "auto":
+    # "gaussian" when every class has 1,000 or more training codes to fit it on, else "none".
+    class_normalise: str = "auto"
 
     def validate(self) -> None:
         check("model.style_dim", self.style_dim >= 1, "an integer >= 1")
         check("model.prune_nats", self.prune_nats >= 0.0, "a number >= 0")
-        check("model.class_normalise", self.class_normalise in ("none", "gaussian", "moments"),
-              "'none', 'gaussian' or 'moments'")
+        check("model.class_normalise",
+              self.class_normalise in ("auto", "none", "gaussian", "moments"),
+              "'auto', 'none', 'gaussian' or 'moments'")
         for key in ("encoder_filters", "generator_filters"):
             value = getattr(self, key)
             check(f"model.{key}", len(value) == 3 and all(v >= 1 for v in value),

@@ -24,12 +24,23 @@ def training_batches(images: np.ndarray, labels: np.ndarray, batch_size: int, se
     if steps < 1:
         raise DataError(f"{len(labels)} training images are fewer than one batch of "
                         f"{batch_size}; use more images or a smaller batch.")
+    if not _tensorflow_backend():
+        return ArrayBatches(images, labels, batch_size, shuffle=True, seed=seed), steps
     return make_dataset(images, labels, batch_size, shuffle=True, seed=seed).repeat(), steps
+
+
+def _tensorflow_backend() -> bool:
+    import keras
+
+    return keras.backend.backend() == "tensorflow"
 
 
 def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool,
                  seed: int = 0):
-    """A cached, shuffled (if asked), batched and prefetched tf.data pipeline of floats in [0, 1]."""
+    """Batches of floats in [0, 1] for Keras, shuffled if asked: on TensorFlow a cached and
+    prefetched tf.data pipeline, on other backends NumPy batches (ArrayBatches)."""
+    if not _tensorflow_backend():
+        return ArrayBatches(images, labels, batch_size, shuffle=shuffle, seed=seed)
     import tensorflow as tf
 
     dataset = tf.data.Dataset.from_tensor_slices((images, labels)).cache()
@@ -39,3 +50,36 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
     dataset = dataset.map(lambda x, y: (tf.cast(x, tf.float32) / 255.0, y),
                           num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _py_dataset():
+    import keras
+
+    return keras.utils.PyDataset
+
+
+class ArrayBatches(_py_dataset()):
+    """Batches of in-memory arrays as a keras.utils.PyDataset (no TensorFlow): floats in
+    [0, 1] (uint8 / 255, as the tf.data pipeline) and the targets as given. With shuffle, the order is a fresh permutation every epoch (from
+    one seeded generator) and the last partial batch is dropped, as in the tf.data pipeline."""
+
+    def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int,
+                 shuffle: bool, seed: int = 0):
+        super().__init__()
+        self.images, self.labels = images, labels
+        self.batch_size, self.shuffle = int(batch_size), shuffle
+        self.rng = np.random.default_rng(seed)
+        self.order = self.rng.permutation(len(labels)) if shuffle else np.arange(len(labels))
+
+    def __len__(self) -> int:
+        if self.shuffle:
+            return len(self.labels) // self.batch_size
+        return -(-len(self.labels) // self.batch_size)
+
+    def __getitem__(self, index: int):
+        rows = self.order[index * self.batch_size:(index + 1) * self.batch_size]
+        return self.images[rows].astype(np.float32) / 255.0, self.labels[rows]
+
+    def on_epoch_end(self):
+        if self.shuffle:
+            self.order = self.rng.permutation(len(self.labels))

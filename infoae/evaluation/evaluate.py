@@ -126,7 +126,8 @@ def _style_code_report(run: Run, probe_images, probe_labels, test_images, test_l
     encoder output (pruned dimensions included) and of the code before class normalisation."""
     kept = np.flatnonzero(run.model.style_mask)
     report = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
-              "class_normalise": run.config.model.class_normalise if run.normalisers else "none"}
+              "class_normalise": (next(iter(run.normalisers.values())).kind if run.normalisers
+                                  else "none")}
 
     def leak(pruned, normalised):
         return probe_accuracy(run.encode_style(probe_images, pruned, normalised), probe_labels,

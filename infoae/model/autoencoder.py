@@ -60,6 +60,17 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
     def metrics(self):
         return list(self.trackers.values())
 
+    @property
+    def non_trainable_variables(self):
+        """On JAX, the adversary optimizer's state travels with these through the stateless
+        training step (Keras's JAX trainer carries only the main optimizer's). Checkpoints
+        are unchanged: they save each object's own variables."""
+        variables = super().non_trainable_variables
+        optimizer = getattr(self, "adversary_optimizer", None)
+        if keras.backend.backend() == "jax" and optimizer is not None and optimizer.built:
+            variables = variables + list(optimizer.variables)
+        return variables
+
     def call(self, images, training=False):
         """Style code (mean) and content class probabilities."""
         return self.encode_style(images, training=training), ops.softmax(
@@ -139,16 +150,26 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
                                1.0)
         return a.lambda_max * dann_lambda(progress)
 
-    def train_step(self, data):
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def train_step(self, *args):
+        """One step (steps.py on TensorFlow: train_step(data); steps_jax.py on JAX:
+        train_step(state, data) -> logs, state)."""
+        if keras.backend.backend() == "jax":
+            from infoae.model.steps_jax import train_step_jax
+
+            return train_step_jax(self, *args)
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(args[0])
         labels = ops.cast(labels, "int32")
         strength = self.reversal_strength()
         self.adversary.get_layer("gradient_reversal").strength.assign(strength)
         per_sample, accuracy, watched = train_step_tensorflow(self, images, labels)
         return self._track(per_sample, accuracy, watched, strength)
 
-    def test_step(self, data):
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
+    def test_step(self, *args):
+        if keras.backend.backend() == "jax":
+            from infoae.model.steps_jax import test_step_jax
+
+            return test_step_jax(self, *args)
+        images, labels, _ = keras.utils.unpack_x_y_sample_weight(args[0])
         labels = ops.cast(labels, "int32")
         per_sample, accuracy, codes, watched = batch_losses(self, images, labels, training=False)
         per_sample.update(swap_losses(self, images, codes))
@@ -184,7 +205,9 @@ def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_netw
     model.total_steps = float(total_steps)
     schedule = keras.optimizers.schedules.CosineDecay(
         config.train.learning_rate, decay_steps=total_steps, alpha=config.train.lr_final_fraction)
-    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=config.train.jit_compile)
+    # JAX runs a step op by op unless it is compiled, so it always is there.
+    jit = config.train.jit_compile or keras.backend.backend() == "jax"
+    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=jit)
     model.build_all()
     return model
 

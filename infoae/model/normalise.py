@@ -160,12 +160,29 @@ def _gaussian(z, arrays, label, inverse: bool):
     return z
 
 
-def _interpolate(values, xs, ys):
-    """Piecewise-linear through (xs, ys), continued by the end segments' lines."""
+# Beyond the end knots the map continues with the end segment's slope, at most this many
+# times the mean slope over all knots: tied codes at a class's extremes (few codes, a nearly
+# constant dimension) would otherwise give slopes near 1e9 that overflow after a few layers.
+MAX_END_SLOPE = 10.0
+# Forward maps land in standard-normal units, clipped here between layers so that a code far
+# outside its class's codes stays finite (codes of a class land near N(0, 1): far inside).
+MAX_LEVEL = 1000.0
+
+
+def _interpolate(values, xs, ys, inverse: bool = False):
+    """Piecewise-linear through (xs, ys), continued by the end segments' lines. Their slopes
+    are at most MAX_END_SLOPE times the mean slope (forward: codes to levels), or, for the
+    inverse map (levels to codes), at least the mean slope over MAX_END_SLOPE, so that the
+    two stay each other's inverse."""
     out = np.interp(values, xs, ys)
     low, high = values < xs[0], values > xs[-1]
-    out[low] = ys[0] + (values[low] - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
-    out[high] = ys[-1] + (values[high] - xs[-1]) * (ys[-1] - ys[-2]) / (xs[-1] - xs[-2])
+    mean = (ys[-1] - ys[0]) / (xs[-1] - xs[0])
+    bound = max if inverse else min
+    limit = mean / MAX_END_SLOPE if inverse else mean * MAX_END_SLOPE
+    low_slope = bound((ys[1] - ys[0]) / (xs[1] - xs[0]), limit)
+    high_slope = bound((ys[-1] - ys[-2]) / (xs[-1] - xs[-2]), limit)
+    out[low] = ys[0] + (values[low] - xs[0]) * low_slope
+    out[high] = ys[-1] + (values[high] - xs[-1]) * high_slope
     return out
 
 
@@ -173,8 +190,8 @@ def _marginals(z, a, b, inverse: bool = False):
     """Column d through a[d] -> b (forward: a per dimension, b shared), or b -> a[d]."""
     out = np.empty_like(z)
     for d in range(z.shape[1]):
-        out[:, d] = (_interpolate(z[:, d], a, b[d]) if inverse
-                     else _interpolate(z[:, d], a[d], b))
+        out[:, d] = (_interpolate(z[:, d], a, b[d], inverse=True) if inverse
+                     else np.clip(_interpolate(z[:, d], a[d], b), -MAX_LEVEL, MAX_LEVEL))
     return out
 
 

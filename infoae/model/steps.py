@@ -1,4 +1,5 @@
-"""The training step on TensorFlow, and the Keras workarounds of multi-worker training.
+"""The training step on TensorFlow, and the Keras workarounds of multi-worker training
+(``steps_jax.py`` has the same step on JAX).
 
 One step: the weighted non-swap losses train every sub-network (the adversary's gradient
 reaches the encoder reversed); the swap losses (info, swap_style) add their gradients to the
@@ -10,7 +11,6 @@ frozen codes. Every loss is a per-replica average of the global batch
 from __future__ import annotations
 
 import keras
-import tensorflow as tf
 from keras import ops
 
 from infoae.model.losses import batch_losses, swap_losses, weighted_sum
@@ -18,6 +18,8 @@ from infoae.model.losses import batch_losses, swap_losses, weighted_sum
 
 def train_step_tensorflow(model, images, labels):
     """One optimisation step of every network; returns what the trackers need."""
+    import tensorflow as tf
+
     info_vars = model.style_encoder.trainable_variables + model.generator.trainable_variables
     weights = model.loss_weights
     with tf.GradientTape(persistent=True) as tape:
@@ -43,6 +45,8 @@ def train_step_tensorflow(model, images, labels):
 
 def extra_adversary_steps(model, codes, labels):
     """adversary.extra_steps updates of the adversary alone on the given (frozen) codes."""
+    import tensorflow as tf
+
     variables = model.adversary.trainable_variables
     for _ in range(model.config.adversary.extra_steps):
         with tf.GradientTape() as tape:
@@ -53,6 +57,10 @@ def extra_adversary_steps(model, codes, labels):
 
 
 def multi_worker(strategy) -> bool:
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
 
 
@@ -63,7 +71,7 @@ class MultiWorkerFixes:
     def _logs_for_workers(self, logs: dict) -> dict:
         """Keras reduces each log across workers with reduce("MEAN", axis=0), which a scalar
         does not have; one-element vectors reduce to the same scalars."""
-        if not multi_worker(self.distribute_strategy):
+        if not multi_worker(getattr(self, "distribute_strategy", None)):
             return logs
         return {name: ops.reshape(value, (1,)) for name, value in logs.items()}
 
@@ -71,7 +79,7 @@ class MultiWorkerFixes:
         """Keras builds the model on a batch it first averages across replicas eagerly, which
         MultiWorkerMirroredStrategy's collective ops refuse. The model is built by build_all
         already, so one local replica's batch serves."""
-        strategy = self.distribute_strategy
+        strategy = getattr(self, "distribute_strategy", None)
         if iterator is not None and multi_worker(strategy):
             for _, _, batches in iterator:
                 data_batch = keras.tree.map_structure(

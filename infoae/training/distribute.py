@@ -1,7 +1,13 @@
-"""Devices: one (the default), several on one host (MirroredStrategy), several hosts
-(MultiWorkerMirroredStrategy, cluster from TF_CONFIG); all TensorFlow's tf.distribute."""
+"""Devices: one (the default), several on one host, several hosts.
+
+On TensorFlow: tf.distribute's MirroredStrategy and MultiWorkerMirroredStrategy (cluster from
+TF_CONFIG). On JAX: "mirrored" is keras.distribution.DataParallel over the local devices;
+several hosts are TensorFlow's only.
+"""
 
 from __future__ import annotations
+
+from contextlib import nullcontext
 
 from infoae.config import Config
 from infoae.errors import ConfigError
@@ -12,9 +18,14 @@ def split_cpu(config: Config) -> None:
 
     Must run before TensorFlow places its first operation (the split is fixed from then on).
     """
-    import tensorflow as tf
+    import keras
 
+    if config.train.cpu_devices and keras.backend.backend() != "tensorflow":
+        raise ConfigError("train.cpu_devices splits TensorFlow's CPU; on JAX set the environment "
+                          "variable XLA_FLAGS=--xla_force_host_platform_device_count=N instead.")
     if config.train.cpu_devices:
+        import tensorflow as tf
+
         cpus = tf.config.list_physical_devices("CPU")
         wanted = [tf.config.LogicalDeviceConfiguration()] * config.train.cpu_devices
         if tf.config.get_logical_device_configuration(cpus[0]) != wanted:
@@ -48,13 +59,29 @@ def worker_index() -> int:
     return index
 
 
+class Devices:
+    """What training needs of a strategy on backends without tf.distribute: a scope and the
+    number of replicas a batch is split over."""
+
+    def __init__(self, replicas: int = 1):
+        self.num_replicas_in_sync = replicas
+
+    def scope(self):
+        return nullcontext()
+
+
 def strategy_for(config: Config):
-    """The tf.distribute strategy of train.distribute (the default one for "none")."""
+    """The tf.distribute strategy of train.distribute (the default one for "none"); on JAX,
+    Devices, after setting the Keras distribution."""
     import os
 
-    import tensorflow as tf
+    import keras
 
     split_cpu(config)
+    if keras.backend.backend() != "tensorflow":
+        return _jax_devices(config)
+    import tensorflow as tf
+
     if config.train.distribute == "none":
         return tf.distribute.get_strategy()
     if config.train.distribute == "multiworker":
@@ -70,3 +97,20 @@ def strategy_for(config: Config):
         print(f"Note: train.distribute = 'mirrored' with one device ({devices[0]}); it runs, "
               "but gains nothing.")
     return tf.distribute.MirroredStrategy(devices)
+
+
+def _jax_devices(config: Config) -> Devices:
+    import keras
+
+    if config.train.distribute == "multiworker":
+        raise ConfigError("train.distribute = 'multiworker' runs on the TensorFlow backend only; "
+                          "on JAX use 'mirrored' (the devices of one host).")
+    if config.train.distribute == "none":
+        keras.distribution.set_distribution(None)
+        return Devices(1)
+    devices = keras.distribution.list_devices()
+    if len(devices) < 2:
+        print(f"Note: train.distribute = 'mirrored' with one device ({devices[0]}); it runs, "
+              "but gains nothing.")
+    keras.distribution.set_distribution(keras.distribution.DataParallel(devices=devices))
+    return Devices(len(devices))

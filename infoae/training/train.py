@@ -39,12 +39,22 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
                                                 data.validation[1][:n_monitor], config.train.seed))
     # Logs before the checkpoint: every checkpointed epoch has its row; resume cuts the log
     # back to the checkpoint's epochs (trim_log), so a repeated epoch is not logged twice.
-    callbacks += [
-        keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"), append=resume),
-        keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"), write_graph=False),
-        EpochCheckpoint(run_dir),
-    ]
+    callbacks.append(keras.callbacks.CSVLogger(str(run_dir / "logs" / "training.csv"),
+                                               append=resume))
+    if _has_tensorflow():  # TensorBoard's event writer is TensorFlow's (absent on a JAX install).
+        callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"),
+                                                     write_graph=False))
+    callbacks.append(EpochCheckpoint(run_dir))
     return callbacks
+
+
+def _has_tensorflow() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def fit(config: Config, run_dir: Path, data: DigitData,

@@ -30,11 +30,12 @@ from infoae.errors import ImageError
 class Gatys:
     """Gatys et al.'s optimisation through a loss network; call it on batches of pairs.
 
-    The loss and its gradient are traced once (tf.function) and reused for every batch.
+    The loss and its gradient are traced once (tf.function on TensorFlow, jax.jit on JAX)
+    and reused for every batch.
     """
 
     def __init__(self, network, perceptual: PerceptualConfig, settings: TransferConfig):
-        import tensorflow as tf
+        import keras
 
         from infoae.model.perceptual import PerceptualLoss
 
@@ -42,8 +43,18 @@ class Gatys:
         self.loss = PerceptualLoss(network, perceptual)
         self.weights = {"content": settings.content_weight, "style": settings.style_weight,
                         "tv": settings.tv_weight}
-        self._value_and_gradient = tf.function(self._value_and_gradient_eager,
-                                               reduce_retracing=True)
+        if keras.backend.backend() == "jax":
+            import jax
+
+            from keras import ops
+
+            self._value_and_gradient = jax.jit(jax.value_and_grad(
+                lambda images, targets: ops.sum(self.parts(images, targets)[0])))
+        else:
+            import tensorflow as tf
+
+            self._value_and_gradient = tf.function(self._value_and_gradient_eager,
+                                                   reduce_retracing=True)
 
     def parts(self, images, targets):
         """Per-image total loss and its parts."""
