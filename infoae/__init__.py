@@ -15,4 +15,12 @@ def load_run(run_dir, weights=None, checkpoint=False):
     return _load_run(run_dir, weights, checkpoint)
 
 
-__all__ = ["load_run", "__version__"]
+def prepare_photo(path, image_shape=(28, 28, 1)):
+    """A photo or scan of a digit prepared as the dataset's images were (see
+    infoae.transfer.images.prepare_photo); pass run.image_shape for a run's shape."""
+    from infoae.transfer.images import prepare_photo as _prepare
+
+    return _prepare(path, image_shape)
+
+
+__all__ = ["load_run", "prepare_photo", "__version__"]

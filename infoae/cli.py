@@ -2,8 +2,10 @@
 
     infoae train --config configs/mnist.toml [--data-dir DIR] [--run-dir DIR]
                  [--set key=value ...] [--resume] [--overwrite]
-    infoae swap RUN_DIR [--out grid.png] [--rows N] [--data-dir DIR] [--checkpoint]
+    infoae swap RUN_DIR [--out grid.png] [--rows N | --style IMAGE...] [--data-dir DIR]
+                [--checkpoint]
     infoae evaluate RUN_DIR [--data-dir DIR] [--checkpoint]
+    infoae report RUN_DIR... [--out page.html] [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
     infoae normalise RUN_DIR --kind {gaussian,moments,none} [--data-dir DIR] [--no-evaluate]
     infoae seeds --config configs/mnist.toml --seeds 0 1 2 [--run-dir PREFIX] [--data-dir DIR]
@@ -48,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     swap.add_argument("run_dir")
     swap.add_argument("--out", help="PNG path (default RUN_DIR/figures/swap_grid.png)")
     swap.add_argument("--rows", type=int, default=10, help="style sources (rows)")
+    swap.add_argument("--style", nargs="+", metavar="IMAGE", help="photos or scans of digits "
+                      "(PNG/JPEG, any size) to take the styles from, instead of test images; "
+                      "default out: RUN_DIR/figures/swap_styles.png")
     swap.add_argument("--data-dir", default=None, help="local data files instead of the run's")
     swap.add_argument("--checkpoint", action="store_true", help="use the newest checkpoint of "
                       "an unfinished run (whole code, not pruned or normalised)")
@@ -57,6 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
     evaluate.add_argument("--checkpoint", action="store_true", help="score the newest checkpoint "
                           "of an unfinished run (whole code, not pruned or normalised)")
+
+    report = verbs.add_parser("report", help="a self-contained HTML report of a run "
+                              "(RUN_DIR/report.html), or a page comparing several runs")
+    report.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    report.add_argument("--out", help="HTML path (default RUN_DIR/report.html for one run, "
+                        "outputs/compare-<time>.html for several)")
+    report.add_argument("--data-dir", default=None, help="local data files instead of the run's")
 
     compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
@@ -139,18 +151,31 @@ def _load(run_dir, data_dir, checkpoint=False):
 
 def _swap(args) -> None:
     from infoae.errors import InfoaeError
-    from infoae.figures import write_swap_grid
-
-    from infoae.figures import MAX_SWAP_ROWS
+    from infoae.figures import MAX_SWAP_ROWS, save_swap_grid, swap_grid, write_swap_grid
     from infoae.rundir import load_run_config, run_lock
 
     if not 1 <= args.rows <= MAX_SWAP_ROWS:
         raise InfoaeError(f"--rows must be 1..{MAX_SWAP_ROWS}, got {args.rows}; draw several "
                           "grids (--out) for more style sources.")
+    if args.style and len(args.style) > MAX_SWAP_ROWS:
+        raise InfoaeError(f"--style takes at most {MAX_SWAP_ROWS} images, got {len(args.style)}")
     load_run_config(args.run_dir)  # A clear line before anything is created.
     with run_lock(args.run_dir, "infoae swap") if args.out is None else nullcontext():
-        run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
-        print(f"Swap grid written to {write_swap_grid(run, data, args.out, args.rows)}")
+        if args.style:
+            import numpy as np
+
+            from infoae.model.trained import load_run
+            from infoae.transfer.images import prepare_photo
+
+            run = load_run(args.run_dir, checkpoint=args.checkpoint)
+            styles = np.stack([prepare_photo(path, run.image_shape) for path in args.style])
+            out = args.out or Path(args.run_dir) / "figures" / "swap_styles.png"
+            grid = save_swap_grid(swap_grid(run, styles), out,
+                                  "your images, as prepared (left), drawn as each class")
+        else:
+            run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
+            grid = write_swap_grid(run, data, args.out, args.rows)
+    print(f"Swap grid written to {grid}")
 
 
 def _evaluate(args) -> None:
@@ -161,8 +186,30 @@ def _evaluate(args) -> None:
     with run_lock(args.run_dir, "infoae evaluate"):
         run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
         report = evaluate_run(run, data=data)
+        page = None if args.checkpoint else _write_report([args.run_dir], None, args.data_dir)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
+    if page:
+        print(f"Report:  {page}  (open it in a browser)")
+
+
+def _write_report(run_dirs, out, data_dir):
+    from infoae.report import write_report
+
+    return write_report(run_dirs, out, data_dir)
+
+
+def _report(args) -> None:
+    from infoae.rundir import load_run_config, run_lock
+
+    for run_dir in args.run_dirs:
+        load_run_config(run_dir)  # A clear line before anything is written.
+    if len(args.run_dirs) == 1 and args.out is None:
+        with run_lock(args.run_dirs[0], "infoae report"):
+            page = _write_report(args.run_dirs, None, args.data_dir)
+    else:
+        page = _write_report(args.run_dirs, args.out, args.data_dir)
+    print(f"Report written to {page}")
 
 
 def _compare(args, run_dirs=None) -> None:
@@ -256,7 +303,8 @@ def main(argv=None) -> int:
     from infoae.errors import InfoaeError
 
     try:
-        {"train": _train, "swap": _swap, "evaluate": _evaluate, "compare": _compare,
+        {"train": _train, "swap": _swap, "evaluate": _evaluate, "report": _report,
+         "compare": _compare,
          "normalise": _normalise, "seeds": _seeds, "transfer": _transfer}[args.verb](args)
     except (InfoaeError, FileNotFoundError, PermissionError) as error:
         if args.debug:

@@ -4,16 +4,18 @@ training speed with mixed precision (bfloat16) and XLA off and on, SynDigits ren
 morphometrics speed, and (optionally) time-to-target, measured side by side in one run.
 
     python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
-    python3 scripts/bench.py --time-to-target --data-dir ../shared/data/mnist
+    python3 scripts/bench.py --time-to-target --data-dir $MNIST_DIR
+    KERAS_BACKEND=jax python3 scripts/bench.py      # the same on JAX (on a GPU where JAX sees one)
     python3 scripts/bench.py --config configs/paper.toml --json outputs/bench-paper.json
 
 Every number is measured in this process on this machine; the table is printed and written as
 JSON (default outputs/bench.json). Training throughput is the steady state: the first
 --warmup steps (graph tracing, first-step compile) are timed separately and left out.
 FLOPs per training step are counted by TensorFlow's graph profiler on the traced train step
-(convolutions, their gradients, matmuls); the peak is the faster of a large matmul and a large
-3x3 convolution, timed here in the same framework, in float32 and in bfloat16: a row is
-compared with the peak of the precision its layers compute in.
+(convolutions, their gradients, matmuls), or on JAX by XLA's cost analysis of the compiled
+step; the peak is the faster of a large matmul and a large 3x3 convolution, timed here on the
+same backend, in float32 and in bfloat16: a row is compared with the peak of the precision
+its layers compute in. On JAX every step is compiled, so the XLA-off variants are not run.
 """
 
 from __future__ import annotations
@@ -34,50 +36,77 @@ import numpy as np  # noqa: E402
 
 def _best_seconds(function, *args, tries: int = 3) -> float:
     """Fastest of `tries` timed calls, after one untimed call that traces and warms up."""
-    function(*args).numpy()
+    np.asarray(function(*args))
     best = float("inf")
     for _ in range(tries):
         start = time.perf_counter()
-        function(*args).numpy()
+        np.asarray(function(*args))  # Waits for the result (JAX dispatches asynchronously).
         best = min(best, time.perf_counter() - start)
     return best
 
 
-def peak_flops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
-    """FLOP/s of an n x n matmul chain in dtype (the machine's practical dense peak)."""
+def _compiled(function):
+    """function compiled by the backend: tf.function on TensorFlow, jax.jit on JAX."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.jit(function)
     import tensorflow as tf
 
-    a = tf.cast(tf.random.normal((n, n)), dtype)
-    b = tf.cast(tf.random.normal((n, n)), dtype)
+    return tf.function(function)
 
-    @tf.function
+
+def peak_flops(n: int = 2048, repeats: int = 10, dtype: str = "float32") -> float:
+    """FLOP/s of an n x n matmul chain in dtype (the machine's practical dense peak)."""
+    from keras import ops
+
+    rng = np.random.default_rng(0)
+    a = ops.cast(rng.standard_normal((n, n), np.float32), dtype)
+    b = ops.cast(rng.standard_normal((n, n), np.float32), dtype)
+
     def chain(a, b):
         x = a
         for _ in range(repeats):
-            x = tf.matmul(x, b) * 1e-3
-        return tf.reduce_sum(x)
+            x = ops.matmul(x, b) * 1e-3
+        return ops.sum(x)
 
-    return 2.0 * n ** 3 * repeats / _best_seconds(chain, a, b)
+    return 2.0 * n ** 3 * repeats / _best_seconds(_compiled(chain), a, b)
 
 
 def peak_conv_flops(repeats: int = 10, dtype: str = "float32") -> float:
     """FLOP/s of a large 3x3 convolution (64 -> 64 channels on 64 images of 64x64) in dtype."""
-    import tensorflow as tf
+    from keras import ops
 
-    images = tf.cast(tf.random.normal((64, 64, 64, 64)), dtype)
-    kernel = tf.cast(tf.random.normal((3, 3, 64, 64)) * 0.05, dtype)
+    rng = np.random.default_rng(0)
+    images = ops.cast(rng.standard_normal((64, 64, 64, 64), np.float32), dtype)
+    kernel = ops.cast(rng.standard_normal((3, 3, 64, 64), np.float32) * 0.05, dtype)
 
-    @tf.function
     def chain(x):
         for _ in range(repeats):
-            x = tf.nn.conv2d(x, kernel, 1, "SAME")
-        return tf.reduce_sum(x)
+            x = ops.conv(x, kernel, 1, "same")
+        return ops.sum(x)
 
-    return 2.0 * 64 * 64 * 64 * 9 * 64 * 64 * repeats / _best_seconds(chain, images)
+    return 2.0 * 64 * 64 * 64 * 9 * 64 * 64 * repeats / _best_seconds(_compiled(chain), images)
 
 
 def step_flops(model, batch) -> float:
-    """FLOPs of one training step, from TensorFlow's profiler on the traced graph."""
+    """FLOPs of one training step: TensorFlow's profiler on the traced graph, or on JAX the
+    compiled step's cost analysis (XLA's count)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        state = ([v.value for v in model.trainable_variables],
+                 [v.value for v in model.non_trainable_variables],
+                 [v.value for v in model.optimizer.variables],
+                 [v.value for v in model.metrics_variables])
+        compiled = jax.jit(model.train_step).lower(state, batch).compile()
+        analysis = compiled.cost_analysis()
+        analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
+        return float(analysis.get("flops", float("nan")))
     import tensorflow as tf
     from tensorflow.python.profiler import model_analyzer, option_builder
 
@@ -92,20 +121,23 @@ def step_flops(model, batch) -> float:
 
 
 def training_throughput(config, image_shape, batch_size, warmup, steps, seed=0) -> dict:
-    """Steady-state training images/s of the config's model on random images of image_shape."""
+    """Steady-state training images/s of the config's model on random images of image_shape,
+    fed by infoae's own input pipeline for the backend (tf.data, or NumPy batches)."""
     import keras
-    import tensorflow as tf
 
+    from infoae.data import training_batches
     from infoae.model.autoencoder import build_model
 
     rng = np.random.default_rng(seed)
-    images = rng.random((batch_size * 4,) + tuple(image_shape), dtype=np.float32)
-    labels = rng.integers(0, 10, batch_size * 4)
+    n = batch_size * (warmup + steps)
+    images = rng.integers(0, 256, (n,) + tuple(image_shape), dtype=np.uint8)
+    labels = rng.integers(0, 10, n).astype(np.int32)
     model = build_model(config, image_shape, steps_per_epoch=warmup + steps)
     # Tracing the step for the profiler runs nothing: the model is still untrained after it.
-    flops = step_flops(model, (tf.constant(images[:batch_size]), tf.constant(labels[:batch_size])))
-    data = tf.data.Dataset.from_tensor_slices((images, labels)).batch(
-        batch_size, drop_remainder=True).repeat().prefetch(tf.data.AUTOTUNE)
+    first = (images[:batch_size].astype(np.float32) / 255.0, labels[:batch_size])
+    flops = step_flops(model, (keras.ops.convert_to_tensor(first[0]),
+                               keras.ops.convert_to_tensor(first[1])))
+    data, _ = training_batches(images, labels, batch_size, seed=seed)
 
     times = []
 
@@ -131,13 +163,17 @@ def pipeline_throughput(image_shape, batch_size, batches=300, seed=0) -> float:
     n = batch_size * 100
     images = rng.integers(0, 256, (n,) + tuple(image_shape), dtype=np.uint8)
     labels = rng.integers(0, 10, n)
-    dataset = make_dataset(images, labels, batch_size, shuffle=True, seed=seed).repeat()
-    iterator = iter(dataset)
-    for _ in range(110):  # One pass fills the cache.
-        next(iterator)
+    dataset = make_dataset(images, labels, batch_size, shuffle=True, seed=seed)
+    if hasattr(dataset, "repeat"):  # tf.data
+        iterator = iter(dataset.repeat())
+        fetch = lambda index: next(iterator)  # noqa: E731
+    else:  # NumPy batches (other backends)
+        fetch = lambda index: dataset[index % len(dataset)]  # noqa: E731
+    for index in range(110):  # One pass fills the cache.
+        fetch(index)
     start = time.perf_counter()
-    for _ in range(batches):
-        next(iterator)
+    for index in range(batches):
+        fetch(index)
     return batch_size * batches / (time.perf_counter() - start)
 
 
@@ -269,12 +305,23 @@ def _on(flag: bool) -> str:
 
 
 def machine() -> dict:
-    import tensorflow as tf
+    import keras
 
-    gpus = tf.config.list_physical_devices("GPU")
-    return {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "gpus": [g.name for g in gpus], "tensorflow": tf.__version__,
+    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
+            "keras_backend": keras.backend.backend(), "keras": keras.__version__,
             "python": platform.python_version()}
+    if keras.backend.backend() == "jax":
+        import jax
+
+        info.update({"jax": jax.__version__,
+                     "devices": [str(d) for d in jax.devices()],
+                     "gpus": [str(d) for d in jax.devices() if d.platform == "gpu"]})
+    else:
+        import tensorflow as tf
+
+        info.update({"tensorflow": tf.__version__,
+                     "gpus": [g.name for g in tf.config.list_physical_devices("GPU")]})
+    return info
 
 
 def main(argv=None) -> int:
@@ -344,8 +391,11 @@ def main(argv=None) -> int:
 
     variants = []
     if not args.no_variants:
+        import keras
+
+        compiled_only = keras.backend.backend() == "jax"  # JAX always compiles the step.
         for precision in PRECISIONS:
-            for jit in (False, True):
+            for jit in ((True,) if compiled_only else (False, True)):
                 measured = mnist_variant(
                     [f"train.precision={precision}", f"train.jit_compile={str(jit).lower()}"],
                     f"{precision}, XLA {_on(jit)}")

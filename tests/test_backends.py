@@ -5,8 +5,8 @@ These tests start JAX in subprocesses (a process has one Keras backend); they ar
 where JAX is not installed (`pip install -e ".[jax]"`).
 """
 
-import csv
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -20,8 +20,8 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                                 reason="JAX is not installed (pip install -e '.[jax]')")
 
 NO_TENSORFLOW = ROOT / "tests" / "scripts" / "no_tensorflow"
-# A small model on 2,048 sample digits, 6 epochs of 32 steps.
-ALIKE = ["train.verbose=0", "train.epochs=6", "train.monitor_size=0", "data.train_limit=2048",
+# A tiny model on 2,048 sample digits, 2 epochs of 32 steps.
+TINY = ["train.verbose=0", "train.epochs=2", "train.monitor_size=0", "data.train_limit=2048",
          "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
          "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64",
          "model.class_normalise=none"]
@@ -41,16 +41,11 @@ def _train(backend: str, run_dir, overrides, block_tensorflow=False):
             str(run_dir), "--no-evaluate", *sets(overrides), block_tensorflow=block_tensorflow)
 
 
-def _last_row(run_dir) -> dict:
-    with open(run_dir / "logs" / "training.csv") as handle:
-        return {k: float(v) for k, v in list(csv.DictReader(handle))[-1].items()}
-
-
 @pytest.fixture(scope="module")
 def jax_run(tmp_path_factory):
-    """The ALIKE config trained on JAX, in a process where TensorFlow cannot be imported."""
+    """The TINY config trained on JAX, in a process where TensorFlow cannot be imported."""
     run_dir = tmp_path_factory.mktemp("jax") / "run"
-    _train("jax", run_dir, ALIKE, block_tensorflow=True)
+    _train("jax", run_dir, TINY, block_tensorflow=True)
     return run_dir
 
 
@@ -63,18 +58,25 @@ def test_jax_trains_without_tensorflow_and_its_run_loads_on_tensorflow(jax_run, 
     _python("tensorflow", "tests/scripts/backend_outputs.py", str(jax_run),
             str(tmp_path / "tf.npz"))
     on_jax, on_tf = np.load(tmp_path / "jax.npz"), np.load(tmp_path / "tf.npz")
-    steps = 6 * (2048 // 64)
+    steps = 2 * (2048 // 64)
     assert on_tf["iterations"].tolist() == on_jax["iterations"].tolist() == [steps, steps * 5]
     for name in ("codes", "reconstructions", "content"):
         np.testing.assert_allclose(on_tf[name], on_jax[name], atol=2e-4, err_msg=name)
 
 
-def test_the_backends_learn_alike_from_the_same_seed(jax_run, tmp_path):
-    """Same config, seed and steps: the backends draw different random numbers (weights,
-    shuffles, noise), so they agree as two runs of one backend do, not bit for bit."""
-    tf_run = tmp_path / "tf"
-    _train("tensorflow", tf_run, ALIKE)
-    on_jax, on_tf = _last_row(jax_run), _last_row(tf_run)
-    assert abs(on_jax["val_content_acc"] - on_tf["val_content_acc"]) <= 0.03
-    for name in ("reconstruction", "content_ce", "adversary_ce", "kl", "independence", "info"):
+def test_the_backends_learn_alike_from_the_same_seed(tmp_path):
+    """The same weights to start from and the same batches (tests/scripts/backend_learning.py:
+    a small model, 8 epochs of the sample): the backends still draw their own random numbers
+    (the code's noise, shifts, dropout, swap labels), so they agree as two runs do, not bit
+    for bit. Measured: every test-split loss within 12%, content accuracy within 0.1 points."""
+    init = tmp_path / "init.weights.h5"
+    results = {}
+    for backend in ("tensorflow", "jax"):  # TensorFlow writes the shared initial weights.
+        _python(backend, "tests/scripts/backend_learning.py", str(init),
+                str(tmp_path / f"{backend}.json"))
+        results[backend] = json.loads((tmp_path / f"{backend}.json").read_text())["test"]
+    on_tf, on_jax = results["tensorflow"], results["jax"]
+    assert abs(on_jax["content_acc"] - on_tf["content_acc"]) <= 0.03
+    for name in ("reconstruction", "content_ce", "adversary_ce", "kl", "independence", "info",
+                 "loss"):
         assert on_jax[name] == pytest.approx(on_tf[name], rel=0.15), name

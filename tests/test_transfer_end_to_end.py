@@ -43,7 +43,7 @@ def test_perceptual_losses_train_the_generator(perceptual_run):
     # digit. The plain judge's reading shows the generator follows the label.
     assert m["content_acc"] > 0.85 and report["judges"]["plain"]["swap_acc"] > 0.5
     # Perceptual losses ask for sharper reconstructions and the code leaks more than with the
-    # pixel loss alone (see the README), but still well below the content head.
+    # pixel loss alone (see docs/transfer.md), but still well below the content head.
     assert m["style_leak_mlp"] < m["content_acc"] - 0.2
     # Loading the run for inference needs no loss network.
     run = infoae.load_run(perceptual_run)

@@ -17,7 +17,7 @@ class ModelConfig:
     encoder_dense: int = 256
     # Channels of the generator's three stride-2 transposed convolutions.
     # The default halves the paper's 128, 64, 32 (configs/paper.toml keeps them): 1.8x the
-    # training speed on a 2-core CPU (README "Speed").
+    # training speed on a 2-core CPU (docs/speed.md).
     generator_filters: list[int] = field(default_factory=lambda: [64, 32, 16])
     # Kernel size of the generator's upsampling convolutions.
     generator_kernel: int = 4

@@ -9,7 +9,7 @@ factors of every image are recorded, so evaluation can ask whether the style cod
 
 Glyphs are rasterised once per font (Pillow, from matplotlib's TTF files) into a small atlas;
 each image is then a few bilinear lookups into that atlas, vectorised over the batch, so
-60,000 images take seconds (measured in the README). The same seed gives the same images on
+60,000 images take seconds (measured in docs/usage.md). The same seed gives the same images on
 any machine with the same fonts (matplotlib's own files) and Pillow's rasteriser.
 """
 

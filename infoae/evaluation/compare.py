@@ -104,7 +104,7 @@ def seed_groups(run_dirs) -> list[list[str]]:
     return [members for _, _, members in groups]
 
 
-def _group_row(run_dirs) -> dict[str, object]:
+def group_row(run_dirs) -> dict[str, object]:
     """One row for runs that differ only in seed: mean and sd of every numeric column."""
     rows = [run_row(d) for d in run_dirs]
     if len(rows) == 1:
@@ -128,7 +128,7 @@ def compare_table(run_dirs, group_seeds: bool = True) -> str:
     """A markdown table of the runs (runs that differ only in seed as one mean +- sd row), and
     the settings that differ between them."""
     groups = seed_groups(run_dirs) if group_seeds else [[str(d)] for d in run_dirs]
-    rows = [_group_row(group) for group in groups]
+    rows = [group_row(group) for group in groups]
     columns = list(rows[0])
     for row in rows[1:]:
         columns += [c for c in row if c not in columns]

@@ -88,7 +88,7 @@ def strategy_for(config: Config):
         if "TF_CONFIG" not in os.environ:
             raise ConfigError("train.distribute = 'multiworker' needs the TF_CONFIG environment "
                               "variable on every host (the worker list and this host's index); "
-                              "see the README, 'Several devices'.")
+                              "see docs/speed.md, 'Several devices'.")
         worker_index()  # Checks TF_CONFIG.
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")

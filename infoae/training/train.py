@@ -196,12 +196,15 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:
+        from infoae.report import write_report
+
         run = Run(run_dir, model, config, normalisers)
         report = evaluate_run(run, data=data)
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
-        print(_summary(run_dir, info, format_metrics(report), grid))
+        page = write_report([run_dir], data_dir=config.data.dir)
+        print(_summary(run_dir, info, format_metrics(report), grid, page))
     return report
 
 
@@ -217,12 +220,15 @@ def resume_config(run_dir: str | Path, data_dir: str = "", overrides=()) -> Conf
     return config
 
 
-def _summary(run_dir: Path, info: dict, table: str, grid: Path) -> str:
+def _summary(run_dir: Path, info: dict, table: str, grid: Path, page: Path) -> str:
     return "\n".join([
         "", "=" * 60, f"Run: {run_dir}",
         f"Data: {info['data_source']} {info['split_sizes']}",
         f"Training time: {info['train_seconds']:.0f} s", "", table, "",
+        f"Report:     {page}  (open it in a browser)",
         f"Metrics:    {run_dir / METRICS_FILE}", f"Swap grid:  {grid}",
         f"Weights:    {run_dir / FINAL_WEIGHTS}  (checkpoints in {run_dir / 'checkpoints'})",
-        f"Logs:       {run_dir / 'logs'}  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})",
+        f"Logs:       {run_dir / 'logs'}" + (
+            f"  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})"
+            if (run_dir / "logs" / "tensorboard").is_dir() else ""),
         "=" * 60])

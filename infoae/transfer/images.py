@@ -92,3 +92,76 @@ def _read_picture(path: Path, channels: int) -> np.ndarray:
     except (UnidentifiedImageError, OSError) as error:
         raise ImageError(f"cannot read image '{path}': {error}") from None
     return image[..., None] if image.ndim == 2 else image
+
+
+# MNIST's preparation: the digit scaled into a BOX x BOX square (aspect kept), then centred by
+# its centre of mass in the 28 x 28 image (LeCun et al.'s description of the data set).
+MNIST_BOX = 20
+# Photos are brought to at most this many pixels on their longer side before the ink is found.
+WORKING_SIZE = 256
+
+
+def prepare_photo(path: str | Path, image_shape) -> np.ndarray:
+    """A photo or scan of one digit, of any size (up to MAX_IMAGE_PIXELS) and colour, prepared
+    the way the dataset was: EXIF rotation applied; for grey datasets the ink found (darker or
+    lighter than the paper), made light on black, cropped, scaled into the 20 x 20 box and
+    centred by mass as MNIST was; for colour datasets resized whole. (H, W, C) in [0, 1]."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise ImageError(f"'{path}' does not exist; give PNG or JPEG files of digits.")
+    height, width, channels = image_shape
+    try:
+        with Image.open(path) as opened:
+            if opened.size[0] * opened.size[1] > MAX_IMAGE_PIXELS:
+                raise ImageError(f"image '{path}' ({opened.size[0]}x{opened.size[1]}) is larger "
+                                 f"than {MAX_IMAGE_PIXELS} pixels; resize it first.")
+            upright = ImageOps.exif_transpose(opened)
+            if channels == 3:
+                resized = upright.convert("RGB").resize((width, height), Image.LANCZOS)
+                return np.asarray(resized, np.float32) / 255.0
+            grey = np.asarray(upright.convert("L"), np.float32) / 255.0
+    except Image.DecompressionBombError:
+        raise ImageError(f"image '{path}' is larger than {MAX_IMAGE_PIXELS} pixels; resize it "
+                         "first.") from None
+    except (UnidentifiedImageError, OSError) as error:
+        raise ImageError(f"cannot read image '{path}': {error}") from None
+    return _mnist_like(grey, height, width, path)
+
+
+def _mnist_like(grey: np.ndarray, height: int, width: int, path: Path) -> np.ndarray:
+    from PIL import Image
+    from scipy import ndimage
+
+    if max(grey.shape) > WORKING_SIZE:  # Strokes and paper are found at a working size.
+        scale = WORKING_SIZE / max(grey.shape)
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        grey = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize(
+            size, Image.LANCZOS), np.float32) / 255.0
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    if np.median(border) > np.median(grey):
+        grey = 1.0 - grey  # Dark ink on light paper: make the ink the light part.
+    # The paper, uneven light included: what an opening wider than a stroke leaves.
+    paper = ndimage.grey_opening(grey, size=(max(9, max(grey.shape) // 8),) * 2)
+    strokes = grey - paper
+    ink = np.percentile(strokes, 99.5)
+    if ink < 0.1:
+        raise ImageError(f"image '{path}' shows no digit: its ink and paper differ by less "
+                         "than 10% of the range.")
+    strokes = np.clip(strokes / ink, 0.0, 1.0)
+    rows, cols = np.nonzero(strokes > 0.3)
+    strokes = strokes[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    box = round(MNIST_BOX * min(height, width) / 28)
+    scale = box / max(strokes.shape)
+    size = (max(1, round(strokes.shape[1] * scale)), max(1, round(strokes.shape[0] * scale)))
+    digit = np.asarray(Image.fromarray((strokes * 255).astype(np.uint8)).resize(
+        size, Image.LANCZOS), np.float32) / 255.0
+    canvas = np.zeros((height, width), np.float32)
+    total = digit.sum()
+    centre_y = (digit.sum(1) @ np.arange(digit.shape[0])) / total
+    centre_x = (digit.sum(0) @ np.arange(digit.shape[1])) / total
+    top = int(np.clip(round(height / 2 - centre_y), 0, height - digit.shape[0]))
+    left = int(np.clip(round(width / 2 - centre_x), 0, width - digit.shape[1]))
+    canvas[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    return np.clip(canvas, 0.0, 1.0)[..., None]
