@@ -27,6 +27,8 @@ from contextlib import nullcontext
 import time
 from pathlib import Path
 
+from infoae.console import start_backend
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
@@ -34,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="infoae", description="Train and inspect an "
                                      "Info-autoencoder that separates style from content.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--verbose", action="store_true", help="show the libraries' start-up "
+                        "messages (TensorFlow's C++ log lines are hidden by default)")
     verbs = parser.add_subparsers(dest="verb", required=True)
 
     train = verbs.add_parser("train", help="train a model, then evaluate it and draw a swap grid")
@@ -129,6 +133,7 @@ def _train(args) -> None:
         config = load_config(args.config, args.overrides)
         if args.data_dir:
             config.data.dir = args.data_dir
+    start_backend(args.verbose, config)
     run_dir = args.run_dir or _default_run_dir(args.config)
     train_and_evaluate(config, run_dir, resume=args.resume, overwrite=args.overwrite,
                        evaluate=not args.no_evaluate)
@@ -239,6 +244,9 @@ def _normalise(args) -> None:
 def _seeds(args) -> None:
     from infoae.training.seeds import train_seeds
 
+    from infoae.config import load_config
+
+    start_backend(args.verbose, load_config(args.config, args.overrides))
     prefix = args.run_dir or str(Path("outputs") / (Path(args.config).stem if args.config
                                                     else "run"))
     run_dirs = train_seeds(args.config, args.seeds, prefix, args.overrides, args.data_dir,
@@ -257,6 +265,8 @@ def main(argv=None) -> int:
     from infoae.errors import InfoaeError
 
     try:
+        if args.verb not in ("train", "seeds", "compare"):  # Those start it after their config.
+            start_backend(args.verbose)
         {"train": _train, "swap": _swap, "evaluate": _evaluate, "report": _report,
          "compare": _compare,
          "normalise": _normalise, "seeds": _seeds, "transfer": _transfer}[args.verb](args)

@@ -122,3 +122,13 @@ def test_save_and_reload_round_trip(tmp_path):
 
 def test_parse_override_bare_word_is_string():
     assert parse_override("data.name=mnist") == {"data": {"name": "mnist"}}
+
+
+def test_shipped_configs_load_by_name(configs_dir, capsys):
+    from infoae.cli import main
+
+    assert load_config("mnist").to_dict() == load_config(configs_dir / "mnist.toml").to_dict()
+    assert load_config("quickstart.toml").data.name == "mnist_sample"
+    assert main(["train", "--config", "nope", "--no-evaluate"]) == 2
+    err = capsys.readouterr().err
+    assert "neither a file nor a config shipped with infoae" in err and "quickstart" in err

@@ -128,11 +128,30 @@ def parse_override(text: str) -> dict[str, Any]:
     return {section: {key: value}}
 
 
+# The configs that ship inside the package (the repository's configs/ points here).
+PACKAGED_CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def config_path(name: str | Path) -> Path:
+    """A config file's path: the file itself, or a config shipped with infoae by its name
+    ("mnist" or "mnist.toml" is infoae/configs/mnist.toml) when no such file exists here."""
+    path = Path(name)
+    if path.is_file() or len(path.parts) > 1:
+        return path
+    packaged = PACKAGED_CONFIGS / (path.name if path.suffix == ".toml" else f"{path.name}.toml")
+    if packaged.is_file():
+        return packaged
+    names = ", ".join(sorted(p.stem for p in PACKAGED_CONFIGS.glob("*.toml")))
+    raise ConfigError(f"config '{name}' is neither a file nor a config shipped with infoae "
+                      f"({names}); give a path to a TOML file or one of those names.")
+
+
 def load_config(path: str | Path | None = None, overrides: list[str] = ()) -> Config:
-    """Load a TOML config file (or the defaults) and apply 'section.key=value' overrides."""
+    """Load a TOML config file (a path, or the name of a shipped config such as "mnist"; the
+    defaults when None) and apply 'section.key=value' overrides."""
     config = Config()
     if path is not None:
-        config = from_dict(read_config_file(Path(path)), config)
+        config = from_dict(read_config_file(config_path(path)), config)
     return with_overrides(config, overrides)
 
 

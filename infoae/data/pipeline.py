@@ -52,16 +52,11 @@ def make_dataset(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffl
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _py_dataset():
-    import keras
-
-    return keras.utils.PyDataset
-
-
-class ArrayBatches(_py_dataset()):
-    """Batches of in-memory arrays as a keras.utils.PyDataset (no TensorFlow): floats in
-    [0, 1] (uint8 / 255, as the tf.data pipeline) and the targets as given. With shuffle, the order is a fresh permutation every epoch (from
-    one seeded generator) and the last partial batch is dropped, as in the tf.data pipeline."""
+class _Batches:
+    """Batches of in-memory arrays (no TensorFlow): floats in [0, 1] (uint8 / 255, as the
+    tf.data pipeline) and the targets as given. With shuffle, the order is a fresh
+    permutation every epoch (from one seeded generator) and the last partial batch is
+    dropped, as in the tf.data pipeline."""
 
     def __init__(self, images: np.ndarray, labels: np.ndarray, batch_size: int,
                  shuffle: bool, seed: int = 0):
@@ -83,3 +78,17 @@ class ArrayBatches(_py_dataset()):
     def on_epoch_end(self):
         if self.shuffle:
             self.order = self.rng.permutation(len(self.labels))
+
+
+_ARRAY_BATCHES = []
+
+
+def ArrayBatches(images: np.ndarray, labels: np.ndarray, batch_size: int, shuffle: bool,
+                 seed: int = 0):
+    """_Batches as a keras.utils.PyDataset (the class is made on first use, so that importing
+    infoae.data does not import Keras)."""
+    if not _ARRAY_BATCHES:
+        import keras
+
+        _ARRAY_BATCHES.append(type("ArrayBatches", (_Batches, keras.utils.PyDataset), {}))
+    return _ARRAY_BATCHES[0](images, labels, batch_size, shuffle, seed)

@@ -148,7 +148,11 @@ def load_mnist_sample():
     for digit in range(10):
         test_mask[np.flatnonzero(labels == digit)[-100:]] = True
     images = table[:, :-1].reshape(-1, 28, 28, 1).astype(np.uint8)
-    return (images[~test_mask], labels[~test_mask]), (images[test_mask], labels[test_mask])
+    # Each split in one fixed shuffled order (not sorted by label), so that the first N test
+    # images an evaluation takes hold every class.
+    train = np.flatnonzero(~test_mask)[np.random.default_rng(0).permutation((~test_mask).sum())]
+    test = np.flatnonzero(test_mask)[np.random.default_rng(1).permutation(test_mask.sum())]
+    return (images[train], labels[train]), (images[test], labels[test])
 
 
 # ---------------------------------------------------------------- tensorflow-datasets

@@ -53,10 +53,17 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     n_probe = min(settings.probe_train_size, len(data.train[1]))
     probe_images, probe_labels = to_float(data.train[0][:n_probe]), data.train[1][:n_probe]
 
+    def stage(what: str) -> None:
+        print(f"  evaluate: {what} ({time.time() - started:.0f} s)", flush=True)
+
+    print(f"Evaluating {run.run_dir} on the {data.name} test split ({len(test_labels)} images)...",
+          flush=True)
     content_probs = run.predict_content(test_images)
     train_codes, test_codes = run.encode_style(probe_images), run.encode_style(test_images)
+    stage("content head and style codes")
     judges = {kind: judge_cache(data, settings.judge_epochs, settings.seed, kind)
               for kind in JUDGES}
+    stage(f"judges ({', '.join(JUDGES)}) trained or read from the cache")
     for judge, info in judges.values():
         info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
 
@@ -76,6 +83,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     test_features = predict(features, test_images)
     reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
+    stage(f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
     metrics = {
         "content_acc": float(np.mean(content_probs.argmax(1) == test_labels)),
@@ -90,8 +98,10 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
         "fdd": frechet_distance(np.concatenate(swapped_features), test_features),
     }
+    stage("leakage probes")
     style_code = _style_code_report(run, probe_images, probe_labels, test_images, test_labels,
                                     settings.seed)
+    stage("leakage of the whole and of the unnormalised code")
     report = {
         "metrics": metrics,
         "style_code": style_code,
@@ -112,6 +122,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     }
     if settings.factor_metrics and FactorSource.available(data):
         report["factors"] = factor_metrics(run, data, settings)
+        stage("factor metrics (MIG, SAP, DCI, factor R^2, swap factor error)")
     if data.notice:
         report["notice"] = data.notice
     report["scored"] = provenance(run, data)

@@ -26,7 +26,7 @@ def fit_classifier(build, images: np.ndarray, targets: np.ndarray, epochs: int, 
                     metrics=list(metrics))
     # Fewer images than a batch (a tiny data.train_limit) make one smaller batch.
     batches, steps = training_batches(images, targets, min(BATCH_SIZE, len(targets)), seed=seed)
-    network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=verbose)
+    network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=verbose, shuffle=False)
     score = float("nan")
     if validation is not None and len(validation[1]) and metrics:
         score = float(network.evaluate(make_dataset(*validation, 512, shuffle=False),

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -96,9 +97,14 @@ def fit(config: Config, run_dir: Path, data: DigitData,
                                         seed=config.train.seed + initial_epoch)
         validation = (make_dataset(*data.validation, 512, shuffle=False)
                       if len(data.validation[1]) else None)
+        # The batches are shuffled already; a log that is not a terminal gets one line per
+        # epoch instead of a progress bar's escape codes.
+        verbose = config.train.verbose
+        if verbose == 1 and not sys.stdout.isatty():
+            verbose = 2
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
-                  verbose=config.train.verbose,
+                  verbose=verbose, shuffle=False,
                   callbacks=_callbacks(config, run_dir, data, checkpoint is not None))
     atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
