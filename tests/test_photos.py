@@ -10,9 +10,6 @@ from infoae.data import load_mnist_sample
 from infoae.errors import ImageError
 from infoae.transfer.images import prepare_photo
 
-pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
-
-
 def _photo(digit: np.ndarray, path, dark_ink=True, exif_rotated=True, seed=0):
     """A phone-photo-like picture of a test digit: 360 x 400 pixels, paper with a light
     gradient and noise, ink dark (or light), stored on its side with an EXIF orientation tag
@@ -41,6 +38,7 @@ def digits():
     return images[picks, :, :, 0], labels[picks]
 
 
+@pytest.mark.backends  # Also run on JAX by the README's test command.
 @pytest.mark.parametrize("dark_ink", [True, False])
 def test_a_photo_is_prepared_as_mnist_was(digits, tmp_path, dark_ink):
     digit = digits[0][0]
@@ -57,6 +55,7 @@ def test_a_photo_is_prepared_as_mnist_was(digits, tmp_path, dark_ink):
     assert ignored.shape[:2] == (360, 400)  # ...the picture lies on its side.
 
 
+@pytest.mark.backends
 def test_bad_photos_are_one_line(tmp_path):
     (tmp_path / "notes.png").write_text("not an image")
     Image.fromarray(np.full((50, 50), 200, np.uint8)).save(tmp_path / "blank.png")

@@ -1,0 +1,42 @@
+"""The README's two commands, as written, so that they cannot go stale."""
+
+import re
+import shlex
+
+from infoae.cli import main
+
+from tests.helpers import ROOT, sets
+
+README = (ROOT / "README.md").read_text()
+
+
+def _commands() -> list[str]:
+    section = README.split("## The two commands", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```bash\n(.+?)\n```", section, re.S)
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    main_command, test_command = _commands()
+    assert "pytest" in test_command
+    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == test_command
+
+
+def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch):
+    """The main command as written (offline here: the packaged sample stands in), with a
+    smaller model and fewer images so that it takes a minute."""
+    main_command = _commands()[0]
+    install, train = main_command.split(" && ")
+    assert install == "python3 -m pip install -e ."
+    argv = shlex.split(train)
+    assert argv[:2] == ["infoae", "train"]
+    argv = argv[1:]
+    argv[argv.index("--run-dir") + 1] = str(tmp_path / "mnist")
+    small = ["train.epochs=1", "train.verbose=0", "model.encoder_filters=[8, 16, 16]",
+             "model.generator_filters=[16, 16, 8]", "model.encoder_dense=32",
+             "evaluate.judge_epochs=1", "evaluate.swap_size=100", "evaluate.probe_train_size=500",
+             "evaluate.factor_train_size=300", "evaluate.factor_test_size=500",
+             "evaluate.swap_factor_sources=50", "train.monitor_size=100"]
+    monkeypatch.chdir(ROOT)
+    assert main(argv + sets(small)) == 0
+    for name in ("metrics.json", "report.html", "figures/swap_grid.png", "model.weights.h5"):
+        assert (tmp_path / "mnist" / name).is_file(), name
