@@ -25,7 +25,9 @@ def start_backend(verbose: bool = False, config=None) -> None:
                 from infoae.training.distribute import split_cpu
 
                 split_cpu(config)
-            tf.config.list_logical_devices()
+            # Multi-worker training configures its collective ops before any device starts.
+            if config is None or config.train.distribute != "multiworker":
+                tf.config.list_logical_devices()
     finally:
         os.dup2(saved, 2)
         os.close(null)

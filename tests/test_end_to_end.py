@@ -39,12 +39,14 @@ def test_run_directory_is_self_describing(trained_run):
     assert "val_kl" in rows[0] and "cycle" not in rows[0] and "perceptual" not in rows[0]
 
 
-# The same run (the fixture's config, seed 0) trained and evaluated by infoae 0.1.0 before the
-# package layout of format 2, on a 2-core x86-64 CPU. Run-to-run differences of one machine
-# are below 0.1% in these figures (oneDNN's float reductions are not bit-exact); the bounds
+# The same run (the fixture's config, seed 0) trained and evaluated on a 2-core x86-64 CPU,
+# after the sample's splits were put in a fixed shuffled order (until then they were sorted
+# by label, and the run trained on other batches: content 0.964, recon 0.05327, validation
+# reconstruction 0.05111, content 0.978, KL 8.49). Run-to-run differences of one machine are
+# below 0.1% in these figures (oneDNN's float reductions are not bit-exact); the bounds
 # leave room for other CPUs and catch any change in what is trained.
-SAME_SEED_REFERENCE = {"content_acc": 0.964, "recon_mse": 0.05327, "swap_acc": 1.0,
-                       "val_reconstruction": 0.05111, "val_content_acc": 0.9780, "val_kl": 8.4896}
+SAME_SEED_REFERENCE = {"content_acc": 0.966, "recon_mse": 0.05655, "swap_acc": 1.0,
+                       "val_reconstruction": 0.05282, "val_content_acc": 0.9660, "val_kl": 7.4214}
 
 
 def test_same_seed_gives_the_reference_results(trained_run):
@@ -94,7 +96,8 @@ def test_style_code_holds_the_morphometric_factors(trained_run):
     swap = factors["swap_factor_error"]
     assert swap["n_swaps"] == 1000
     slant = swap["per_factor"]["slant"]
-    assert slant["ratio"] < 0.95 and slant["reconstruction_mae"] < 0.5 * slant["random_pair_mae"]
+    # Measured with sources of every class: swap 0.21, reconstruction 0.16, random pair 0.29.
+    assert slant["ratio"] < 0.95 and slant["reconstruction_mae"] < 0.7 * slant["random_pair_mae"]
     assert 0 <= factors["mig"]["mig"] <= 1 and 0 <= factors["sap"]["sap"] <= 1
     dci = factors["dci"]
     assert 0 <= dci["disentanglement"] <= 1 and 0 <= dci["completeness"] <= 1
