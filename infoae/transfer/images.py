@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -70,27 +71,33 @@ def _read_npy(path: Path) -> np.ndarray:
     return image[..., None] if image.ndim == 2 else image
 
 
-def _read_picture(path: Path, channels: int) -> np.ndarray:
+@contextmanager
+def _opened(path: Path):
+    """The image file opened with Pillow, its size checked against MAX_IMAGE_PIXELS before
+    anything is decoded; ImageError for files that are too large or not images."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as opened:
-            pixels = opened.size[0] * opened.size[1]
-            if pixels > MAX_IMAGE_PIXELS:
+            if opened.size[0] * opened.size[1] > MAX_IMAGE_PIXELS:
                 raise ImageError(f"image '{path}' ({opened.size[0]}x{opened.size[1]}) is larger "
                                  f"than {MAX_IMAGE_PIXELS} pixels; resize it first.")
-            if opened.mode.startswith("I;16") or opened.mode == "I":
-                # 16-bit grey: scale its full range, do not clip it to 8 bits.
-                grey = np.asarray(opened, np.float64) / 65535.0
-                image = np.repeat(grey[..., None], channels, axis=-1)
-            else:
-                converted = opened.convert("L" if channels == 1 else "RGB")
-                image = np.asarray(converted, np.float64) / 255.0
+            yield opened
     except Image.DecompressionBombError:
         raise ImageError(f"image '{path}' is larger than {MAX_IMAGE_PIXELS} pixels; resize it "
                          "first.") from None
     except (UnidentifiedImageError, OSError) as error:
         raise ImageError(f"cannot read image '{path}': {error}") from None
+
+
+def _read_picture(path: Path, channels: int) -> np.ndarray:
+    with _opened(path) as opened:
+        if opened.mode.startswith("I;16") or opened.mode == "I":
+            # 16-bit grey: scale its full range, do not clip it to 8 bits.
+            grey = np.asarray(opened, np.float64) / 65535.0
+            image = np.repeat(grey[..., None], channels, axis=-1)
+        else:
+            image = np.asarray(opened.convert("L" if channels == 1 else "RGB"), np.float64) / 255.0
     return image[..., None] if image.ndim == 2 else image
 
 
@@ -106,27 +113,18 @@ def prepare_photo(path: str | Path, image_shape) -> np.ndarray:
     the way the dataset was: EXIF rotation applied; for grey datasets the ink found (darker or
     lighter than the paper), made light on black, cropped, scaled into the 20 x 20 box and
     centred by mass as MNIST was; for colour datasets resized whole. (H, W, C) in [0, 1]."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from PIL import Image, ImageOps
 
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"'{path}' does not exist; give PNG or JPEG files of digits.")
     height, width, channels = image_shape
-    try:
-        with Image.open(path) as opened:
-            if opened.size[0] * opened.size[1] > MAX_IMAGE_PIXELS:
-                raise ImageError(f"image '{path}' ({opened.size[0]}x{opened.size[1]}) is larger "
-                                 f"than {MAX_IMAGE_PIXELS} pixels; resize it first.")
-            upright = ImageOps.exif_transpose(opened)
-            if channels == 3:
-                resized = upright.convert("RGB").resize((width, height), Image.LANCZOS)
-                return np.asarray(resized, np.float32) / 255.0
-            grey = np.asarray(upright.convert("L"), np.float32) / 255.0
-    except Image.DecompressionBombError:
-        raise ImageError(f"image '{path}' is larger than {MAX_IMAGE_PIXELS} pixels; resize it "
-                         "first.") from None
-    except (UnidentifiedImageError, OSError) as error:
-        raise ImageError(f"cannot read image '{path}': {error}") from None
+    with _opened(path) as opened:
+        upright = ImageOps.exif_transpose(opened)
+        if channels == 3:
+            resized = upright.convert("RGB").resize((width, height), Image.LANCZOS)
+            return np.asarray(resized, np.float32) / 255.0
+        grey = np.asarray(upright.convert("L"), np.float32) / 255.0
     return _mnist_like(grey, height, width, path)
 
 
