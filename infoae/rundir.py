@@ -116,7 +116,8 @@ def read_run_info(run_dir: str | Path) -> dict:
     return info
 
 
-def _contents(run_dir: Path) -> list[Path]:
+def run_dir_contents(run_dir: Path) -> list[Path]:
+    """What a run directory holds apart from its lock files."""
     return [path for path in run_dir.iterdir() if path.name not in (LOCK_FILE, LOCK_OWNER_FILE)]
 
 
@@ -133,7 +134,7 @@ def check_run_dir(run_dir: str | Path, resume: bool, overwrite: bool) -> Path:
     if run_dir.exists() and not run_dir.is_dir():
         raise RunDirError(f"run directory '{run_dir}' is a file, not a directory; choose "
                           "another --run-dir.")
-    if run_dir.is_dir() and _contents(run_dir):
+    if run_dir.is_dir() and run_dir_contents(run_dir):
         if not overwrite:
             raise RunDirError(f"run directory '{run_dir}' already exists. Pass --resume to "
                               "continue it, --overwrite to replace it, or --run-dir for a new one.")
@@ -154,7 +155,7 @@ def prepare_run_dir(run_dir: str | Path, resume: bool, overwrite: bool) -> Path:
     if resume:
         return run_dir
     if overwrite and run_dir.is_dir():
-        for path in _contents(run_dir):
+        for path in run_dir_contents(run_dir):
             if path.is_dir() and not path.is_symlink():
                 shutil.rmtree(path)
             else:

@@ -16,12 +16,12 @@ import numpy as np
 from infoae import atomic
 from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
-from infoae.errors import ConfigError, RunDirError
+from infoae.errors import ConfigError, RunDirError, first_line
 from infoae.model.trained import Run
-from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOCK_FILE,
-                           LOCK_OWNER_FILE, LOSS_NETWORK_DIR, METRICS_FILE, RUN_FILE,
-                           check_run_dir, latest_checkpoint, library_versions, load_run_config,
-                           prepare_run_dir, read_json, read_run_info, run_lock, write_json)
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
+                           METRICS_FILE, RUN_FILE, check_run_dir, latest_checkpoint,
+                           library_versions, load_run_config, prepare_run_dir, read_json,
+                           read_run_info, run_dir_contents, run_lock, write_json)
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
 from infoae.training.style_code import (check_normaliser_data, fit_normalisers, prune,
                                         write_normalisers)
@@ -88,8 +88,8 @@ def fit(config: Config, run_dir: Path, data: DigitData,
         try:
             model.load_weights(weights)
         except Exception as error:  # h5py and Keras raise several types for bad files.
-            raise RunDirError(f"cannot load checkpoint '{weights}' ({error}); start the run "
-                              "again with --overwrite.") from None
+            raise RunDirError(f"cannot load checkpoint '{weights}' ({first_line(error)}); start "
+                              "the run again with --overwrite.") from None
         trim_log(run_dir / "logs" / "training.csv", initial_epoch)
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
@@ -162,8 +162,7 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
         with run_lock(run_dir, "infoae train"):
             return _train_and_evaluate(config, Path(run_dir), resume, overwrite, evaluate)
     finally:
-        if created and Path(run_dir).is_dir() and not any(
-                path.name not in (LOCK_FILE, LOCK_OWNER_FILE) for path in Path(run_dir).iterdir()):
+        if created and Path(run_dir).is_dir() and not run_dir_contents(Path(run_dir)):
             shutil.rmtree(run_dir, ignore_errors=True)  # Failed before writing: leave no trace.
 
 
