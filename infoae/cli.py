@@ -185,35 +185,31 @@ def _swap(args) -> None:
 
 def _evaluate(args) -> None:
     from infoae.evaluation.evaluate import evaluate_run, format_metrics
+    from infoae.report import write_run_report
     from infoae.rundir import METRICS_FILE, load_run_config, run_lock
 
     load_run_config(args.run_dir)  # A clear line before anything is created.
     with run_lock(args.run_dir, "infoae evaluate"):
         run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
         report = evaluate_run(run, data=data)
-        page = None if args.checkpoint else _write_report([args.run_dir], None, args.data_dir)
+        page = None if args.checkpoint else write_run_report(run, data)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
     if page:
         print(f"Report:  {page}  (open it in a browser)")
 
 
-def _write_report(run_dirs, out, data_dir):
-    from infoae.report import write_report
-
-    return write_report(run_dirs, out, data_dir)
-
-
 def _report(args) -> None:
+    from infoae.report import write_report
     from infoae.rundir import load_run_config, run_lock
 
     for run_dir in args.run_dirs:
         load_run_config(run_dir)  # A clear line before anything is written.
     if len(args.run_dirs) == 1 and args.out is None:
         with run_lock(args.run_dirs[0], "infoae report"):
-            page = _write_report(args.run_dirs, None, args.data_dir)
+            page = write_report(args.run_dirs, None, args.data_dir)
     else:
-        page = _write_report(args.run_dirs, args.out, args.data_dir)
+        page = write_report(args.run_dirs, args.out, args.data_dir)
     print(f"Report written to {page}")
 
 

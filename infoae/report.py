@@ -37,13 +37,36 @@ def write_report(run_dirs, out: str | Path | None = None, data_dir: str | None =
     (out, default outputs/compare-<time>.html); returns its path."""
     run_dirs = [Path(d) for d in run_dirs]
     if len(run_dirs) == 1:
-        page, path = _run_page(run_dirs[0], data_dir), Path(out or run_dirs[0] / REPORT_FILE)
-    else:
-        page = _compare_page(run_dirs)
-        path = Path(out or Path("outputs") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}.html")
+        return write_run_report(*_load(run_dirs[0], data_dir), out)
+    path = Path(out or Path("outputs") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}.html")
+    return _write(path, _compare_page(run_dirs))
+
+
+def write_run_report(run, data, out: str | Path | None = None) -> Path:
+    """The report of a run already in memory (a Run of a run directory and its DigitData, as
+    training and `infoae evaluate` hold them): RUN_DIR/report.html, or out."""
+    return _write(Path(out or run.run_dir / REPORT_FILE), _run_page(run, data))
+
+
+def _write(path: Path, page: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(path, page)
     return path
+
+
+def _load(run_dir: Path, data_dir: str | None):
+    """The Run and the data of an evaluated run directory."""
+    from infoae.data import load_data
+    from infoae.errors import RunDirError
+    from infoae.model.trained import load_run
+
+    if not (run_dir / METRICS_FILE).is_file():
+        raise RunDirError(f"'{run_dir}' has no {METRICS_FILE}; run `infoae evaluate {run_dir}` "
+                          "first.")
+    run = load_run(run_dir)
+    if data_dir is not None:
+        run.config.data.dir = data_dir
+    return run, load_data(run.config.data, run.config.train.seed)
 
 
 # ---------------------------------------------------------------- the headline table
@@ -216,21 +239,13 @@ def _dci_heatmap(report: dict) -> str | None:
 
 # ---------------------------------------------------------------- pages
 
-def _run_page(run_dir: Path, data_dir: str | None) -> str:
-    from infoae.data import load_data, to_float
-    from infoae.errors import RunDirError
+def _run_page(run, data) -> str:
+    from infoae.data import to_float
     from infoae.figures import pick_style_sources, swap_grid
-    from infoae.model.trained import load_run
 
-    if not (run_dir / METRICS_FILE).is_file():
-        raise RunDirError(f"'{run_dir}' has no {METRICS_FILE}; run `infoae evaluate {run_dir}` "
-                          "first.")
+    run_dir = run.run_dir
     report = read_json(run_dir / METRICS_FILE)
     info = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
-    run = load_run(run_dir)
-    if data_dir is not None:
-        run.config.data.dir = data_dir
-    data = load_data(run.config.data, run.config.train.seed)
     n = min(1000, len(data.test[1]))
     rng = np.random.default_rng(run.config.evaluate.seed)
     rows = np.sort(rng.choice(len(data.test[1]), n, replace=False))

@@ -201,14 +201,14 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:
-        from infoae.report import write_report
+        from infoae.report import write_run_report
 
         run = Run(run_dir, model, config, normalisers)
         report = evaluate_run(run, data=data)
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
-        page = write_report([run_dir], data_dir=config.data.dir)
+        page = write_run_report(run, data)
         print(_summary(run_dir, info, format_metrics(report), grid, page))
     return report
 
