@@ -85,12 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     normalise.add_argument("--data-dir", default=None, help="local data files instead of the run's")
     normalise.add_argument("--no-evaluate", action="store_true", help="fit only")
 
-    seeds = verbs.add_parser("seeds", help="train and evaluate a config with several seeds; "
-                             "print each metric's mean +- sd")
-    seeds.add_argument("--config", help="TOML config file (configs/mnist.toml, ...)")
+    seeds = verbs.add_parser("seeds", help="train and evaluate one or more configs (methods) "
+                             "with several seeds; print each metric's mean +- sd per config")
+    seeds.add_argument("--config", nargs="+", default=[None], metavar="CONFIG",
+                       help="TOML config file(s) (configs/mnist.toml, ..., or names: mnist "
+                       "cyclevae lord); several give one table of all of them")
     seeds.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], metavar="SEED")
     seeds.add_argument("--run-dir", help="prefix of the run directories, PREFIX-seedN "
-                       "(default outputs/<config>)")
+                       "(default outputs/<config>; with several configs PREFIX-<config>-seedN)")
     seeds.add_argument("--data-dir", default="", help="local data files instead of tfds")
     seeds.add_argument("--set", dest="overrides", action="append", default=[],
                        metavar="KEY=VALUE", help="override a config key, e.g. train.epochs=3")
@@ -242,11 +244,16 @@ def _seeds(args) -> None:
 
     from infoae.config import load_config
 
-    start_backend(args.verbose, load_config(args.config, args.overrides))
-    prefix = args.run_dir or str(Path("outputs") / (Path(args.config).stem if args.config
-                                                    else "run"))
-    run_dirs = train_seeds(args.config, args.seeds, prefix, args.overrides, args.data_dir,
-                           args.overwrite)
+    # Every config is read and checked before the first training starts.
+    configs = [load_config(path, args.overrides) for path in args.config]
+    start_backend(args.verbose, configs[0])
+    run_dirs = []
+    for path in args.config:
+        stem = Path(path).stem if path else "run"
+        prefix = (str(Path("outputs") / stem) if not args.run_dir else args.run_dir
+                  if len(args.config) == 1 else f"{args.run_dir}-{stem}")
+        run_dirs += train_seeds(path, args.seeds, prefix, args.overrides, args.data_dir,
+                                args.overwrite)
     _compare(args, run_dirs)
 
 

@@ -13,7 +13,7 @@ def test_defaults_are_valid():
     assert config.train.learning_rate == 0.001
 
 
-DERIVED = ["svhn", "quickstart", "paper", "syndigits", "mnist_perceptual"]
+DERIVED = ["svhn", "quickstart", "paper", "syndigits", "mnist_perceptual", "cyclevae", "lord"]
 
 
 @pytest.mark.parametrize("name", ["mnist", *DERIVED])

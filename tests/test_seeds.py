@@ -65,3 +65,22 @@ def test_bad_seed_lists_are_refused(tmp_path, capsys, seeds):
     assert main(["seeds", "--config", QUICKSTART, "--run-dir", str(tmp_path / "x"),
                  "--seeds", *seeds]) == 2
     assert "--seeds must be distinct integers" in capsys.readouterr().err
+
+
+def test_seeds_verb_puts_several_methods_in_one_table(tmp_path, capsys):
+    cycle = tmp_path / "cycle.toml"
+    cycle.write_text(f'base = "{QUICKSTART}"\n[model]\nkind = "cyclevae"\n'
+                     'class_normalise = "none"\nprune_nats = 0.0\n')
+    prefix = tmp_path / "m"
+    # Every config is checked before the first training: a bad one stops all of them.
+    assert main(["seeds", "--config", QUICKSTART, str(tmp_path / "missing.toml"), "--seeds",
+                 "0", "--run-dir", str(prefix), *sets(TINY)]) == 2
+    assert not list(tmp_path.glob("m-*"))
+    capsys.readouterr()
+    assert main(["seeds", "--config", QUICKSTART, str(cycle), "--seeds", "0", "--run-dir",
+                 str(prefix), *sets(TINY)]) == 0
+    table = capsys.readouterr().out
+    for name in ("m-quickstart-seed0", "m-cycle-seed0"):
+        assert (tmp_path / name / "metrics.json").is_file()
+        assert f"| {name} |" in table
+    assert "model.kind" in table  # The settings that differ are listed under the table.

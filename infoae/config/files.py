@@ -21,7 +21,7 @@ from typing import Any
 from infoae import atomic
 from infoae.config.check import check
 from infoae.config.job import DataConfig, EvaluateConfig, PerceptualConfig, TrainConfig, TransferConfig
-from infoae.config.network import AdversaryConfig, LossConfig, ModelConfig
+from infoae.config.network import AdversaryConfig, BaselineConfig, LossConfig, ModelConfig
 from infoae.errors import ConfigError
 
 # Largest integer setting (seeds and sizes are passed to 32-bit code).
@@ -42,8 +42,13 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     perceptual: PerceptualConfig = field(default_factory=PerceptualConfig)
     transfer: TransferConfig = field(default_factory=TransferConfig)
+    baseline: BaselineConfig = field(default_factory=BaselineConfig)
 
     def validate(self) -> "Config":
+        if self.model.kind == "lord":
+            check("baseline.amortise_epochs", self.baseline.amortise_epochs < self.train.epochs,
+                  f"fewer than train.epochs ({self.train.epochs}): LORD's latent optimisation "
+                  "needs at least one epoch before the encoders are amortised")
         for section in dataclasses.fields(self):
             values = getattr(self, section.name)
             values.validate()

@@ -1,4 +1,5 @@
-"""What is trained: the networks ([model]), the losses ([loss]) and the adversary ([adversary])."""
+"""What is trained: the networks ([model]), the losses ([loss]), the adversary ([adversary]) and
+the settings of the field's other methods ([baseline])."""
 
 from __future__ import annotations
 
@@ -7,8 +8,17 @@ from dataclasses import dataclass, field
 from infoae.config.check import check
 
 
+MODEL_KINDS = ("infoae", "cyclevae", "lord")
+
+
 @dataclass
 class ModelConfig:
+    # The method: "infoae" (the Info-autoencoder), or one of the field's methods trained and
+    # scored beside it: "cyclevae" (Jha et al. 2018's cycle-consistent VAE) or "lord" (Gabbay
+    # and Hoshen 2020's latent optimisation); their settings are in [baseline]
+    # (infoae.model.baselines). The other [model] keys shape every method's encoder and
+    # generator alike.
+    kind: str = "infoae"
     # Size of the style code (the encoder's last dense layer).
     style_dim: int = 16
     # Channels of the encoder's three stride-2 convolutions (5x5, 5x5, 3x3).
@@ -58,6 +68,7 @@ class ModelConfig:
     class_normalise: str = "auto"
 
     def validate(self) -> None:
+        check("model.kind", self.kind in MODEL_KINDS, " or ".join(repr(k) for k in MODEL_KINDS))
         check("model.style_dim", self.style_dim >= 1, "an integer >= 1")
         check("model.prune_nats", self.prune_nats >= 0.0, "a number >= 0")
         check("model.class_normalise",
@@ -147,3 +158,45 @@ class AdversaryConfig:
         check("adversary.code", self.code in ("mean", "sample"), "'mean' or 'sample'")
 
 
+
+
+@dataclass
+class BaselineConfig:
+    """Settings of the field's other methods (model.kind = "cyclevae" or "lord"); the
+    Info-autoencoder ignores them. Defaults are the methods' published MNIST settings where
+    they exist (see docs/baselines.md)."""
+    # Size of the content code: the cycle-consistent VAE's specified code, LORD's class
+    # embedding (Jha et al.'s MNIST setting: 16 style, 16 specified).
+    content_dim: int = 16
+    # Cycle-consistent VAE: weight of each of a pair's two swapped reconstructions (pixel MSE),
+    # of the KL term (summed over code dimensions, divided by the pixels per image, as in the
+    # authors' code) and of the reverse cycle (L1 between the style means re-encoded from
+    # generate(z ~ prior, class code of image 1) and of image 2; gradients to the encoder only).
+    reconstruction: float = 2.0
+    kl: float = 3.0
+    reverse_cycle: float = 10.0
+    # LORD: standard deviation of the Gaussian noise added to the per-image codes in the
+    # latent optimisation, and the weight of their activation decay (L2).
+    noise_std: float = 1.0
+    decay: float = 0.001
+    # LORD: learning rate of the latent codes (per-image codes and class embeddings); the
+    # generator and the encoders use train.learning_rate. Each image's code gets one update
+    # per epoch, so this sets how far codes can move in the epochs there are (LORD: 3e-3 over
+    # 200 epochs; the shipped config scales it to its epochs). Realised with one Adam
+    # optimizer by learning the codes scaled down by train.learning_rate / this.
+    latent_learning_rate: float = 0.003
+    # LORD: weight of the loss network's feature loss beside the pixel L1 in the
+    # reconstruction (the perceptual loss; [perceptual] names the network and its layer;
+    # 0 = pixels only).
+    perceptual: float = 1.0
+    # LORD: the last N of train.epochs train the amortised encoders (and fine-tune the
+    # generator) instead of the latent optimisation; at least 1, fewer than train.epochs.
+    amortise_epochs: int = 2
+
+    def validate(self) -> None:
+        check("baseline.content_dim", self.content_dim >= 1, "an integer >= 1")
+        check("baseline.latent_learning_rate", 0.0 < self.latent_learning_rate < 10.0,
+              "in (0, 10)")
+        for key in ("reconstruction", "kl", "reverse_cycle", "noise_std", "decay", "perceptual"):
+            check(f"baseline.{key}", getattr(self, key) >= 0.0, "a number >= 0")
+        check("baseline.amortise_epochs", self.amortise_epochs >= 1, "an integer >= 1")

@@ -7,5 +7,7 @@
 - ``autoencoder``: ``InfoAutoencoder`` and ``build_model``;
 - ``trained``: ``Run`` and ``load_run`` (a trained run as NumPy in, NumPy out);
 - ``classifiers``: fit a helper classifier on real images, predict in batches;
-- ``perceptual``, ``loss_network``: the loss network, Gram matrices, perceptual losses.
+- ``perceptual``, ``loss_network``: the loss network, Gram matrices, perceptual losses;
+- ``baselines``, ``cyclevae``, ``lord``: the field's other methods (model.kind), trained and
+  scored beside the Info-autoencoder.
 """

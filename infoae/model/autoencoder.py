@@ -187,13 +187,26 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
 
 
 def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_network=None,
-                num_classes: int = 10) -> InfoAutoencoder:
-    """An InfoAutoencoder compiled with Adam on a cosine learning-rate decay.
+                num_classes: int = 10, train_size: int = 1) -> keras.Model:
+    """An InfoAutoencoder (or the method of model.kind, infoae.model.baselines) compiled with
+    Adam on a cosine learning-rate decay.
 
     loss_network: the trained loss network of the perceptual losses (when they are on); an
     untrained one stands in when it is None, which is fine for inference only.
+    train_size: training images (LORD learns a code for each).
     """
     keras.utils.set_random_seed(config.train.seed)
+    if config.model.kind == "cyclevae":
+        from infoae.model.cyclevae import CycleVAE
+
+        model = CycleVAE(config, image_shape, num_classes, name="cyclevae")
+        return _compiled(model, config, steps_per_epoch)
+    if config.model.kind == "lord":
+        from infoae.model.lord import Lord
+
+        model = Lord(config, image_shape, num_classes, train_size, loss_network,
+                     steps_per_epoch=steps_per_epoch, name="lord")
+        return _compiled(model, config, steps_per_epoch)
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(config.train.precision)
     try:  # The policy applies to the layers built now, and to no model built later.
@@ -201,6 +214,12 @@ def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_netw
                                 name="info_autoencoder")
     finally:
         keras.config.set_dtype_policy(previous)
+    return _compiled(model, config, steps_per_epoch)
+
+
+def _compiled(model, config: Config, steps_per_epoch: int):
+    """The model compiled with Adam on a cosine learning-rate decay over the run's steps, its
+    weights and optimizer slots built."""
     total_steps = max(1, config.train.epochs * steps_per_epoch)
     model.total_steps = float(total_steps)
     schedule = keras.optimizers.schedules.CosineDecay(

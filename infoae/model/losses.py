@@ -61,7 +61,10 @@ def weighted_sum(per_sample: dict, weights: dict, swap: bool = False):
 
 
 def uses_loss_network(config: Config) -> bool:
-    """Whether training needs the perceptual loss network (loss.perceptual_* > 0)."""
+    """Whether training needs the perceptual loss network (loss.perceptual_* > 0, or LORD's
+    perceptual reconstruction)."""
+    if config.model.kind != "infoae":
+        return config.model.kind == "lord" and config.baseline.perceptual > 0
     return any(n in loss_weights(config) for n in ("perceptual_content", "perceptual_style",
                                                     "swap_style"))
 

@@ -82,7 +82,9 @@ def build_adversary(num_classes: int, config: Config) -> keras.Model:
 
 
 def build_generator(image_shape, num_classes: int, config: Config) -> keras.Model:
-    """[style code, one-hot label] -> image in [0, 1] of image_shape."""
+    """[style code, one-hot label] -> image in [0, 1] of image_shape. The field's other
+    methods (infoae.model.baselines) pass their content code's width as num_classes and feed
+    that code where the one-hot label goes."""
     m = config.model
     height, width, channels = image_shape
     start_h, start_w = math.ceil(height / UPSAMPLING), math.ceil(width / UPSAMPLING)

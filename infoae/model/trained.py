@@ -158,7 +158,8 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
                           f"must be a non-empty list of indices 0..{style_dim - 1}. The file is "
                           "damaged; restore it or train the run again.")
     image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
-    model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)))
+    model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)),
+                        train_size=int(info.get("split_sizes", {}).get("train", 1)))
     try:
         model.load_weights(weights)
     except Exception as error:  # h5py and Keras raise several types for bad files.

@@ -20,8 +20,9 @@ from infoae.rundir import (CONFIG_FILE, FORMAT_VERSION, NORMALISER_FILE, RUN_FIL
 
 def prune(config: Config, model, data: DigitData) -> dict | None:
     """Mask the code dimensions below model.prune_nats; returns what was kept, for run.json."""
-    if not (config.model.variational and config.model.prune_nats > 0):
-        return None
+    if not (config.model.kind == "infoae" and config.model.variational
+            and config.model.prune_nats > 0):
+        return None  # The field's other methods keep every dimension, as published.
     n = min(config.evaluate.probe_train_size, len(data.train[1]))
     nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n])
     kept = np.flatnonzero(model.style_mask).tolist()

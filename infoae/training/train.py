@@ -81,7 +81,7 @@ def fit(config: Config, run_dir: Path, data: DigitData,
                           f"{strategy.num_replicas_in_sync} devices of train.distribute.")
     with strategy.scope():
         model = build_model(config, data.image_shape, steps_per_epoch, loss_network,
-                            data.num_classes)
+                            data.num_classes, train_size=len(data.train[1]))
     initial_epoch = 0
     if checkpoint is not None:
         initial_epoch, weights = checkpoint
@@ -93,10 +93,12 @@ def fit(config: Config, run_dir: Path, data: DigitData,
         trim_log(run_dir / "logs" / "training.csv", initial_epoch)
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
-        train, steps = training_batches(*data.train, config.train.batch_size,
+        targets = getattr(model, "fit_targets", lambda labels: labels)  # LORD: row indices too.
+        train, steps = training_batches(data.train[0], targets(data.train[1]),
+                                        config.train.batch_size,
                                         seed=config.train.seed + initial_epoch)
-        validation = (make_dataset(*data.validation, 512, shuffle=False)
-                      if len(data.validation[1]) else None)
+        validation = (make_dataset(data.validation[0], targets(data.validation[1]), 512,
+                                   shuffle=False) if len(data.validation[1]) else None)
         # The batches are shuffled already; a log that is not a terminal gets one line per
         # epoch instead of a progress bar's escape codes.
         verbose = config.train.verbose
@@ -106,6 +108,8 @@ def fit(config: Config, run_dir: Path, data: DigitData,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
                   verbose=verbose, shuffle=False,
                   callbacks=_callbacks(config, run_dir, data, checkpoint is not None))
+    if hasattr(model, "finalise"):  # The field's other methods: e.g. class codes, in the weights.
+        model.finalise(to_float(data.train[0]), data.train[1])
     atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
 
