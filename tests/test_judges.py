@@ -24,3 +24,27 @@ def test_judges_learn_and_are_cached_by_data(tmp_path, monkeypatch):
     assert info_other["cache"] == "trained" and info_other["cache_key"] != info["cache_key"]
     (tmp_path / "judges" / f"{info_other['cache_key']}.weights.h5").write_bytes(b"damaged")
     assert judge_cache(data, 2, 0, "plain")[1]["cache"] == "trained"
+
+
+def test_real_image_factors_are_cached_by_their_images(tmp_path, monkeypatch):
+    from infoae.evaluation.factors import FactorSource
+    from infoae.evaluation.morphometrics import measure
+
+    monkeypatch.setenv("INFOAE_CACHE", str(tmp_path))
+    data = load_data(DataConfig(name="mnist_sample", validation_size=500))
+    source = FactorSource(data)
+    first = source.real("test", 60)
+    cached = FactorSource(data)
+    again = cached.real("test", 60)
+    assert list(source.cache_log.values()) == ["computed"]
+    assert list(cached.cache_log.values()) == ["loaded"]
+    np.testing.assert_array_equal(first, again)
+    np.testing.assert_allclose(first, measure(data.test[0][:60]))
+    other = FactorSource(data)
+    other.real("test", 40)  # Other images: another entry, measured.
+    assert list(other.cache_log.values()) == ["computed"]
+    entries = sorted((tmp_path / "morphometrics").glob("*.npy"))
+    assert len(entries) == 2
+    for entry in entries:
+        entry.write_bytes(b"damaged")  # A damaged entry is measured again.
+    np.testing.assert_array_equal(FactorSource(data).real("test", 60), first)

@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from infoae import atomic
 from infoae.data import DigitData, to_float
-from infoae.evaluation.judge import build_judge
+from infoae.evaluation.cache import array_digest, cache_dir, cache_key, cached_array
+from infoae.evaluation.judge import build_judge, data_fingerprint
 from infoae.model.classifiers import fit_classifier, predict
 
 MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
@@ -53,6 +55,8 @@ class FactorSource:
         self.seed, self.regressor_epochs = seed, regressor_epochs
         self._regressor = None
         self.regressor_info = None
+        # What came from the evaluation cache ("loaded") and what was computed, by entry.
+        self.cache_log: dict[str, str] = {}
 
     @staticmethod
     def available(data: DigitData) -> bool:
@@ -63,9 +67,13 @@ class FactorSource:
         if self.data.factors:
             columns = [self.data.factor_names.index(n) for n in self.names]
             return self.data.factors[split][:count][:, columns]
-        from infoae.evaluation.morphometrics import measure
+        from infoae.evaluation.morphometrics import VERSION, measure
 
-        return measure(getattr(self.data, split)[0][:count])
+        images = getattr(self.data, split)[0][:count]
+        settings = {"version": VERSION, "images": array_digest(images)}
+        factors, how = cached_array("morphometrics", settings, lambda: measure(images))
+        self.cache_log[f"morphometrics of {count} real {split} images"] = how
+        return factors
 
     def read_swap_factors(self, images: np.ndarray) -> np.ndarray:
         """Swap factors (N, len(swap_names)) measured on (generated) float images."""
@@ -84,26 +92,50 @@ class FactorSource:
             self._regressor = FactorRegressor(self.data, self.swap_names, self.seed,
                                               self.regressor_epochs)
             self.regressor_info = self._regressor.info
+            self.cache_log["factor regressor"] = self._regressor.info["cache"]
         return self._regressor
 
 
 class FactorRegressor:
-    """A CNN that reads recorded factors off images, trained on real training images."""
+    """A CNN that reads recorded factors off images, trained on real training images (kept in
+    the evaluation cache, keyed by the training split, the factors, epochs and seed)."""
+
+    VERSION = 1
 
     def __init__(self, data: DigitData, names, seed: int, epochs: int):
         columns = [data.factor_names.index(n) for n in names]
         targets = data.factors["train"][:, columns]
         self.mean, self.scale = targets.mean(0), np.maximum(targets.std(0), 1e-6)
-        standardised = ((targets - self.mean) / self.scale).astype(np.float32)
-        self.model, _ = fit_classifier(
-            lambda: build_judge(data.image_shape, len(columns), activation=None, dropout=0.0,
-                                name="factor_regressor"),
-            data.train[0], standardised, epochs, seed, "mse")
+        build = lambda: build_judge(data.image_shape, len(columns), activation=None,  # noqa: E731
+                                    dropout=0.0, name="factor_regressor")
+        settings = {"version": self.VERSION, "factors": list(names), "epochs": epochs,
+                    "seed": seed, "data": data_fingerprint(data),
+                    "targets": array_digest(targets)}
+        directory = cache_dir()
+        weights = (directory / "factor_regressors" / f"{cache_key(settings)}.weights.h5"
+                   if directory else None)
+        self.model, how = None, "computed"
+        if weights is not None and weights.is_file():
+            try:
+                self.model = build()
+                self.model.load_weights(weights)
+                how = "loaded"
+            except Exception:  # A damaged entry is trained again and replaced.
+                self.model = None
+        if self.model is None:
+            standardised = ((targets - self.mean) / self.scale).astype(np.float32)
+            self.model, _ = fit_classifier(build, data.train[0], standardised, epochs, seed, "mse")
+            if weights is not None:
+                try:
+                    weights.parent.mkdir(parents=True, exist_ok=True)
+                    atomic.save_weights(self.model, weights)
+                except OSError:
+                    pass
         test_targets = data.factors["test"][:, columns]
         predicted = self.predict(to_float(data.test[0]))
         self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "
                                      "factors, trained on real train images",
-                     "epochs": epochs, "factors": list(names),
+                     "epochs": epochs, "factors": list(names), "cache": how,
                      "test_mae": np.mean(np.abs(predicted - test_targets), axis=0).tolist()}
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -186,6 +218,7 @@ def factor_metrics(run, data: DigitData, settings) -> dict:
     }
     if source.regressor_info:
         report["swap_factor_error"]["regressor"] = source.regressor_info
+    report["evaluation_cache"] = dict(source.cache_log)
     return report
 
 

@@ -11,21 +11,20 @@ A swap counts as right for the ensemble's score only in the strictest judge's re
 swap_acc is the lowest of the judges' swap accuracies. The "plain" network with a linear output
 also regresses factors (``infoae.evaluation.factors``).
 
-Judges depend on the data alone, so they are cached (``judge_cache``), keyed by the data's
-fingerprint, the architecture, epochs and seed.
+Judges depend on the data alone, so they are cached (``judge_cache``, in the evaluation cache
+of ``infoae.evaluation.cache``), keyed by the data's fingerprint, the architecture, epochs and
+seed.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-from pathlib import Path
 
 import numpy as np
 
 from infoae import atomic
 from infoae.data import DigitData
+from infoae.evaluation.cache import cache_dir, cache_key
 from infoae.model.classifiers import fit_classifier, predict
 from infoae.rundir import read_json, write_json
 
@@ -35,8 +34,6 @@ JUDGES = {"plain": "4 conv (32,32,64,64) + max pooling + dense 128, dropout 0.3"
 ARCHITECTURE = JUDGES["plain"] + ", trained on real train images"
 # Raised whenever a judge's architecture or training changes, so cached judges are retrained.
 JUDGE_VERSION = 1
-# Where trained judges are kept between evaluations (INFOAE_CACHE overrides; "off" disables).
-DEFAULT_CACHE = Path.home() / ".cache" / "infoae"
 
 
 def build_judge(image_shape, outputs: int = 10, activation: str | None = "softmax",
@@ -91,13 +88,6 @@ def data_fingerprint(data: DigitData) -> str:
     return digest.hexdigest()[:16]
 
 
-def _cache_dir() -> Path | None:
-    setting = os.environ.get("INFOAE_CACHE", "")
-    if setting.lower() == "off":
-        return None
-    return Path(setting) if setting else DEFAULT_CACHE
-
-
 def train_judge(data: DigitData, epochs: int, seed: int, kind: str = "plain"):
     """Train (or load from the cache) a judge on real training images; returns
     (judge, validation accuracy)."""
@@ -111,8 +101,8 @@ def judge_cache(data: DigitData, epochs: int, seed: int, kind: str = "plain"):
     settings = {"kind": kind, "version": JUDGE_VERSION, "epochs": epochs, "seed": seed,
                 "data": data_fingerprint(data),
                 "image_shape": list(data.image_shape), "num_classes": int(data.num_classes)}
-    key = hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
-    directory = _cache_dir()
+    key = cache_key(settings)
+    directory = cache_dir()
     build = lambda: BUILDERS[kind](data.image_shape, data.num_classes)  # noqa: E731
     weights = directory / "judges" / f"{key}.weights.h5" if directory else None
     if weights is not None and weights.is_file():

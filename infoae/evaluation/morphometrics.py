@@ -18,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 MORPHOMETRICS = ("area", "length", "thickness", "slant", "width", "height")
+# Raised whenever a measurement changes, so cached measurements of real images are redone.
+VERSION = 1
 UPSCALE = 4
 THRESHOLD = 0.5
 MASS_DROPPED = 0.02

@@ -1,0 +1,73 @@
+"""The evaluation cache: what depends on the data and the settings alone, kept between
+evaluations so that only what depends on a run is computed again.
+
+Held in ``~/.cache/infoae`` (or ``$INFOAE_CACHE``; ``INFOAE_CACHE=off`` disables it), one
+file per entry, named by a hash of everything the entry depends on (the data's bytes, the
+settings, the code's version of the computation): the judges (``infoae.evaluation.judge``),
+the morphometrics of real images and the SynDigits factor regressor
+(``infoae.evaluation.factors``). A damaged entry is computed again and replaced; a read-only
+or full cache only costs the next evaluation the computation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from infoae import atomic
+
+# Where cached entries are kept (INFOAE_CACHE overrides; "off" disables).
+DEFAULT_CACHE = Path.home() / ".cache" / "infoae"
+
+
+def cache_dir() -> Path | None:
+    setting = os.environ.get("INFOAE_CACHE", "")
+    if setting.lower() == "off":
+        return None
+    return Path(setting) if setting else DEFAULT_CACHE
+
+
+def array_digest(*arrays) -> str:
+    """A short hash of arrays' shapes and bytes."""
+    digest = hashlib.sha256()
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_key(settings: dict) -> str:
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def cached_array(kind: str, settings: dict, compute) -> tuple[np.ndarray, str]:
+    """(array, "loaded" or "computed"): compute() once per settings, kept under
+    CACHE/kind/KEY.npy."""
+    directory = cache_dir()
+    path = directory / kind / f"{cache_key(settings)}.npy" if directory else None
+    if path is not None and path.is_file():
+        try:
+            return np.load(path, allow_pickle=False), "loaded"
+        except (OSError, ValueError):
+            pass  # Damaged: computed again below and replaced.
+    array = np.asarray(compute())
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic.write_bytes(path, _npy_bytes(array))
+        except OSError:
+            pass
+    return array, "computed"
+
+
+def _npy_bytes(array: np.ndarray) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
