@@ -24,6 +24,7 @@ import numpy as np
 from keras import layers, ops
 
 from infoae.config import Config
+from infoae.model.steps_jax import harvest, scoped
 
 
 def build_image_encoder(image_shape, heads: dict[str, int], config: Config,
@@ -48,18 +49,6 @@ def nearest_code_logits(codes, class_codes):
                  - 2.0 * ops.matmul(codes, ops.transpose(class_codes))
                  + ops.sum(class_codes ** 2, axis=1)[None, :])
     return -distances
-
-
-def _scoped(pairs):
-    return keras.StatelessScope(state_mapping=[(v, value) for v, value in pairs])
-
-
-def _harvest(scope, variables, values):
-    out = []
-    for variable, value in zip(variables, values):
-        new = scope.get_current_value(variable)
-        out.append(value if new is None else new)
-    return out
 
 
 class BaselineModel(keras.Model):
@@ -150,9 +139,9 @@ class BaselineModel(keras.Model):
         o_pairs = list(zip(self.optimizer.variables, optimizer_values))
 
         def forward(values):
-            with _scoped([*zip(t_vars, values), *zip(nt_vars, non_trainable), *o_pairs]) as scope:
+            with scoped([*zip(t_vars, values), *zip(nt_vars, non_trainable), *o_pairs]) as scope:
                 losses, logs = self.loss_groups(images, targets, training=True)
-            return tuple(losses), (logs, _harvest(scope, nt_vars, non_trainable))
+            return tuple(losses), (logs, harvest(scope, nt_vars, non_trainable))
 
         losses, pullback, (logs, non_trainable) = jax.vjp(forward, trainable, has_aux=True)
         grads = [ops.zeros_like(value) for value in trainable]
@@ -164,9 +153,9 @@ class BaselineModel(keras.Model):
             grads = [g + d if id(v) in ids else g for g, d, v in zip(grads, group, t_vars)]
         trainable, optimizer_values = self.optimizer.stateless_apply(optimizer_values, grads,
                                                                      trainable)
-        with _scoped(zip(self.metrics_variables, metrics_values)) as scope:
+        with scoped(zip(self.metrics_variables, metrics_values)) as scope:
             logs = self._track(list(losses), logs)
-        metrics_values = _harvest(scope, self.metrics_variables, metrics_values)
+        metrics_values = harvest(scope, self.metrics_variables, metrics_values)
         return logs, (trainable, non_trainable, optimizer_values, metrics_values)
 
     def _test_step_jax(self, state, data):
@@ -174,10 +163,10 @@ class BaselineModel(keras.Model):
         images, targets, _ = keras.utils.unpack_x_y_sample_weight(data)
         t_vars, nt_vars, m_vars = (self.trainable_variables, self.non_trainable_variables,
                                    self.metrics_variables)
-        with _scoped([*zip(t_vars, trainable), *zip(nt_vars, non_trainable)]) as scope:
+        with scoped([*zip(t_vars, trainable), *zip(nt_vars, non_trainable)]) as scope:
             losses, logs = self.loss_groups(images, targets, training=False)
-        non_trainable = _harvest(scope, nt_vars, non_trainable)
-        with _scoped(zip(m_vars, metrics_values)) as scope:
+        non_trainable = harvest(scope, nt_vars, non_trainable)
+        with scoped(zip(m_vars, metrics_values)) as scope:
             logs = self._track(losses, logs)
-        return logs, (trainable, non_trainable, _harvest(scope, m_vars, metrics_values))
+        return logs, (trainable, non_trainable, harvest(scope, m_vars, metrics_values))
 

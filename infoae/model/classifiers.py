@@ -3,6 +3,8 @@ network, the factor regressor): fit one on real images, and predict in batches."
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 # One learning rate and batch size for every helper network: they are small CNNs on real
@@ -26,6 +28,8 @@ def fit_classifier(build, images: np.ndarray, targets: np.ndarray, epochs: int, 
                     metrics=list(metrics))
     # Fewer images than a batch (a tiny data.train_limit) make one smaller batch.
     batches, steps = training_batches(images, targets, min(BATCH_SIZE, len(targets)), seed=seed)
+    if verbose == 1 and not sys.stdout.isatty():
+        verbose = 2  # A log file gets one line per epoch, not a progress bar's escape codes.
     network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=verbose, shuffle=False)
     score = float("nan")
     if validation is not None and len(validation[1]) and metrics:

@@ -22,11 +22,11 @@ from keras import ops
 from infoae.model.losses import TERMS, batch_losses, swap_losses, weighted_sum
 
 
-def _scoped(pairs):
+def scoped(pairs):
     return keras.StatelessScope(state_mapping=[(v, value) for v, value in pairs])
 
 
-def _harvest(scope, variables, values):
+def harvest(scope, variables, values):
     """The values of variables after a stateless scope (the old value where unchanged)."""
     out = []
     for variable, value in zip(variables, values):
@@ -42,7 +42,7 @@ def train_step_jax(model, state, data):
     images, labels, _ = keras.utils.unpack_x_y_sample_weight(data)
     images, labels = ops.convert_to_tensor(images, "float32"), ops.cast(labels, "int32")
     t_vars, nt_vars = model.trainable_variables, model.non_trainable_variables
-    with _scoped(zip(model.optimizer.variables, optimizer_values)):
+    with scoped(zip(model.optimizer.variables, optimizer_values)):
         strength = model.reversal_strength()
     reversal = model.adversary.get_layer("gradient_reversal").strength
     non_trainable = [ops.cast(strength, value.dtype) if v is reversal else value
@@ -50,7 +50,7 @@ def train_step_jax(model, state, data):
     weights = model.loss_weights
 
     def forward(trainable_values):
-        with _scoped([*zip(t_vars, trainable_values), *zip(nt_vars, non_trainable)]) as scope:
+        with scoped([*zip(t_vars, trainable_values), *zip(nt_vars, non_trainable)]) as scope:
             per_sample, accuracy, codes, watched = batch_losses(model, images, labels,
                                                                 training=True)
             total = ops.mean(weighted_sum(per_sample, weights))
@@ -59,7 +59,7 @@ def train_step_jax(model, state, data):
                           else ops.zeros((), total.dtype))
         per_sample.update(swap)
         return (total, swap_total), (per_sample, accuracy, watched,
-                                     _harvest(scope, nt_vars, non_trainable))
+                                     harvest(scope, nt_vars, non_trainable))
 
     (total, swap_total), pullback, aux = jax.vjp(forward, trainable, has_aux=True)
     per_sample, accuracy, watched, non_trainable = aux
@@ -74,9 +74,9 @@ def train_step_jax(model, state, data):
                                                                   trainable)
     trainable, non_trainable = _extra_adversary_steps(model, trainable, non_trainable,
                                                       ops.stop_gradient(watched), labels)
-    with _scoped(zip(model.metrics_variables, metrics_values)) as scope:
+    with scoped(zip(model.metrics_variables, metrics_values)) as scope:
         logs = model._track(per_sample, accuracy, watched, strength)
-    metrics_values = _harvest(scope, model.metrics_variables, metrics_values)
+    metrics_values = harvest(scope, model.metrics_variables, metrics_values)
     return logs, (trainable, non_trainable, optimizer_values, metrics_values)
 
 
@@ -96,7 +96,7 @@ def _extra_adversary_steps(model, trainable, non_trainable, codes, labels):
     opt_values = [non_trainable[nt_index[id(v)]] for v in opt_vars]
 
     def loss(adv_values):
-        with _scoped([*zip(nt_vars, non_trainable), *zip(adv_vars, adv_values)]):
+        with scoped([*zip(nt_vars, non_trainable), *zip(adv_vars, adv_values)]):
             logits = model.adversary(codes, training=True)
             return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, logits,
                                                                          from_logits=True))
@@ -118,15 +118,15 @@ def test_step_jax(model, state, data):
     images, labels = ops.convert_to_tensor(images, "float32"), ops.cast(labels, "int32")
     t_vars, nt_vars, m_vars = (model.trainable_variables, model.non_trainable_variables,
                                model.metrics_variables)
-    with _scoped([*zip(t_vars, trainable), *zip(nt_vars, non_trainable)]) as scope:
+    with scoped([*zip(t_vars, trainable), *zip(nt_vars, non_trainable)]) as scope:
         per_sample, accuracy, codes, watched = batch_losses(model, images, labels,
                                                             training=False)
         per_sample.update(swap_losses(model, images, codes))
-    non_trainable = _harvest(scope, nt_vars, non_trainable)
+    non_trainable = harvest(scope, nt_vars, non_trainable)
     # The optimizer's step counter is not in a test step's state; the reversal strength the
     # last training step set is.
     reversal = model.adversary.get_layer("gradient_reversal").strength
     strength = next(value for v, value in zip(nt_vars, non_trainable) if v is reversal)
-    with _scoped(zip(m_vars, metrics_values)) as scope:
+    with scoped(zip(m_vars, metrics_values)) as scope:
         logs = model._track(per_sample, accuracy, watched, strength)
-    return logs, (trainable, non_trainable, _harvest(scope, m_vars, metrics_values))
+    return logs, (trainable, non_trainable, harvest(scope, m_vars, metrics_values))
