@@ -250,8 +250,10 @@ def _seeds(args) -> None:
     run_dirs = []
     for path in args.config:
         stem = Path(path).stem if path else "run"
-        prefix = (str(Path("outputs") / stem) if not args.run_dir else args.run_dir
-                  if len(args.config) == 1 else f"{args.run_dir}-{stem}")
+        if not args.run_dir:
+            prefix = str(Path("outputs") / stem)
+        else:
+            prefix = args.run_dir if len(args.config) == 1 else f"{args.run_dir}-{stem}"
         run_dirs += train_seeds(path, args.seeds, prefix, args.overrides, args.data_dir,
                                 args.overwrite)
     _compare(args, run_dirs)

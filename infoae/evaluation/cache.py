@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from infoae import atomic
+from infoae.rundir import read_json, write_json
 
 # Where cached entries are kept (INFOAE_CACHE overrides; "off" disables).
 DEFAULT_CACHE = Path.home() / ".cache" / "infoae"
@@ -63,6 +64,32 @@ def cached_array(kind: str, settings: dict, compute) -> tuple[np.ndarray, str]:
         except OSError:
             pass
     return array, "computed"
+
+
+def cached_network(kind: str, settings: dict, build, train):
+    """(network, info, "loaded" or "trained", key): build() with the weights of
+    CACHE/kind/KEY.weights.h5 and the info of KEY.json where the entry exists, else
+    train() -> (network, info), stored there."""
+    key = cache_key(settings)
+    directory = cache_dir()
+    weights = directory / kind / f"{key}.weights.h5" if directory else None
+    info_file = weights.with_suffix("").with_suffix(".json") if weights else None
+    if weights is not None and weights.is_file():
+        try:
+            network = build()
+            network.load_weights(weights)
+            return network, read_json(info_file), "loaded", key
+        except Exception:  # A damaged entry (h5py and Keras raise several types) is trained again.
+            pass
+    network, info = train()
+    if weights is not None:
+        try:
+            weights.parent.mkdir(parents=True, exist_ok=True)
+            atomic.save_weights(network, weights)
+            write_json(info_file, info)
+        except OSError:
+            pass  # A read-only or full cache only costs the next evaluation a retraining.
+    return network, info, "trained", key
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:

@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from infoae import atomic
 from infoae.data import DigitData, to_float
-from infoae.evaluation.cache import array_digest, cache_dir, cache_key, cached_array
+from infoae.evaluation.cache import array_digest, cached_array, cached_network
 from infoae.evaluation.judge import build_judge, data_fingerprint
 from infoae.model.classifiers import fit_classifier, predict
 
@@ -111,26 +110,12 @@ class FactorRegressor:
         settings = {"version": self.VERSION, "factors": list(names), "epochs": epochs,
                     "seed": seed, "data": data_fingerprint(data),
                     "targets": array_digest(targets)}
-        directory = cache_dir()
-        weights = (directory / "factor_regressors" / f"{cache_key(settings)}.weights.h5"
-                   if directory else None)
-        self.model, how = None, "computed"
-        if weights is not None and weights.is_file():
-            try:
-                self.model = build()
-                self.model.load_weights(weights)
-                how = "loaded"
-            except Exception:  # A damaged entry is trained again and replaced.
-                self.model = None
-        if self.model is None:
+
+        def train():
             standardised = ((targets - self.mean) / self.scale).astype(np.float32)
-            self.model, _ = fit_classifier(build, data.train[0], standardised, epochs, seed, "mse")
-            if weights is not None:
-                try:
-                    weights.parent.mkdir(parents=True, exist_ok=True)
-                    atomic.save_weights(self.model, weights)
-                except OSError:
-                    pass
+            return fit_classifier(build, data.train[0], standardised, epochs, seed, "mse")[0], {}
+
+        self.model, _, how, _ = cached_network("factor_regressors", settings, build, train)
         test_targets = data.factors["test"][:, columns]
         predicted = self.predict(to_float(data.test[0]))
         self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "

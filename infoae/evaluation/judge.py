@@ -22,11 +22,9 @@ import hashlib
 
 import numpy as np
 
-from infoae import atomic
 from infoae.data import DigitData
-from infoae.evaluation.cache import cache_dir, cache_key
+from infoae.evaluation.cache import cached_network
 from infoae.model.classifiers import fit_classifier, predict
-from infoae.rundir import read_json, write_json
 
 JUDGES = {"plain": "4 conv (32,32,64,64) + max pooling + dense 128, dropout 0.3",
           "batchnorm": "3 conv-BN-ReLU stages (32,64,128) + max pooling + dense-BN 128, "
@@ -101,31 +99,16 @@ def judge_cache(data: DigitData, epochs: int, seed: int, kind: str = "plain"):
     settings = {"kind": kind, "version": JUDGE_VERSION, "epochs": epochs, "seed": seed,
                 "data": data_fingerprint(data),
                 "image_shape": list(data.image_shape), "num_classes": int(data.num_classes)}
-    key = cache_key(settings)
-    directory = cache_dir()
     build = lambda: BUILDERS[kind](data.image_shape, data.num_classes)  # noqa: E731
-    weights = directory / "judges" / f"{key}.weights.h5" if directory else None
-    if weights is not None and weights.is_file():
-        try:
-            judge = build()
-            judge.load_weights(weights)
-            info = read_json(weights.with_suffix("").with_suffix(".json"))
-            return judge, {**info, "cache": "loaded", "cache_key": key}
-        except Exception:  # A damaged cache entry is trained again and replaced.
-            pass
-    judge, accuracy = fit_classifier(build, *data.train, epochs, seed,
-                                     "sparse_categorical_crossentropy", metrics=["accuracy"],
-                                     validation=data.validation)
-    info = {**settings, "architecture": JUDGES[kind], "validation_acc": accuracy}
-    if weights is not None:
-        try:
-            weights.parent.mkdir(parents=True, exist_ok=True)
-            atomic.save_weights(judge, weights)
-            write_json(weights.with_suffix("").with_suffix(".json"), info)
-        except OSError:
-            pass  # A read-only or full cache only costs the next evaluation a retraining.
-    return judge, {**info, "cache": "trained", "cache_key": key}
 
+    def train():
+        judge, accuracy = fit_classifier(build, *data.train, epochs, seed,
+                                         "sparse_categorical_crossentropy", metrics=["accuracy"],
+                                         validation=data.validation)
+        return judge, {**settings, "architecture": JUDGES[kind], "validation_acc": accuracy}
+
+    judge, info, how, key = cached_network("judges", settings, build, train)
+    return judge, {**info, "cache": how, "cache_key": key}
 
 def judge_features(judge):
     """The plain judge's penultimate layer (dense 128, after ReLU): the features of the FDD."""

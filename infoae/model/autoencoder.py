@@ -102,6 +102,16 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
         one_hot = ops.one_hot(ops.cast(labels, "int32"), self.num_classes)
         return self.generator([ops.convert_to_tensor(codes, "float32"), one_hot], training=training)
 
+    def fit_targets(self, labels: np.ndarray) -> np.ndarray:
+        """What model.fit gets as targets for these labels: the labels (as for every method
+        but LORD, infoae.model.baselines)."""
+        return labels
+
+    def finalise(self, images: np.ndarray, labels: np.ndarray) -> dict:
+        """Work after training on training images: none here (the style code's pruning and
+        class map are infoae.training.style_code's)."""
+        return {}
+
     # ------------------------------------------------------------ pruning
 
     def dimension_information(self, images, labels=None, batch_size=1000):

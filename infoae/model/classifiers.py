@@ -13,6 +13,12 @@ LEARNING_RATE = 1e-3
 BATCH_SIZE = 128
 
 
+def fit_verbosity(verbose: int) -> int:
+    """Keras fit's verbose setting: a log that is not a terminal gets one line per epoch (2)
+    instead of a progress bar's escape codes (1)."""
+    return 2 if verbose == 1 and not sys.stdout.isatty() else verbose
+
+
 def fit_classifier(build, images: np.ndarray, targets: np.ndarray, epochs: int, seed: int,
                    loss, metrics=(), validation=None, verbose: int = 0):
     """Build (after seeding, so the weights are reproducible), compile with Adam and fit a
@@ -28,9 +34,8 @@ def fit_classifier(build, images: np.ndarray, targets: np.ndarray, epochs: int, 
                     metrics=list(metrics))
     # Fewer images than a batch (a tiny data.train_limit) make one smaller batch.
     batches, steps = training_batches(images, targets, min(BATCH_SIZE, len(targets)), seed=seed)
-    if verbose == 1 and not sys.stdout.isatty():
-        verbose = 2  # A log file gets one line per epoch, not a progress bar's escape codes.
-    network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=verbose, shuffle=False)
+    network.fit(batches, steps_per_epoch=steps, epochs=epochs, verbose=fit_verbosity(verbose),
+                shuffle=False)
     score = float("nan")
     if validation is not None and len(validation[1]) and metrics:
         score = float(network.evaluate(make_dataset(*validation, 512, shuffle=False),

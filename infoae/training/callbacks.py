@@ -92,10 +92,9 @@ class DisentanglementMonitor(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs is None or len(self.labels) < 40:
             return
-        if hasattr(self.model, "finalise"):
-            # The cycle-consistent VAE's class codes, from these images until training sets
-            # them from the training images.
-            self.model.finalise(self.images, self.labels)
+        # E.g. the cycle-consistent VAE's class codes, from these images until the end of
+        # training sets them from the training images.
+        self.model.finalise(self.images, self.labels)
         logs.update(monitor_metrics(self.model, self.images, self.labels, self.seed))
 
 

@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import shutil
-import sys
 import time
 from pathlib import Path
 
@@ -63,6 +62,7 @@ def fit(config: Config, run_dir: Path, data: DigitData,
     """Train the model of a run directory, or continue it from checkpoint (completed epochs,
     weights file; see resume_checkpoint); returns the model."""
     from infoae.model.autoencoder import build_model
+    from infoae.model.classifiers import fit_verbosity
     from infoae.model.losses import uses_loss_network
 
     steps_per_epoch = len(data.train[1]) // config.train.batch_size
@@ -93,23 +93,18 @@ def fit(config: Config, run_dir: Path, data: DigitData,
         trim_log(run_dir / "logs" / "training.csv", initial_epoch)
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
-        targets = getattr(model, "fit_targets", lambda labels: labels)  # LORD: row indices too.
+        targets = model.fit_targets  # The labels (LORD: and each image's row).
         train, steps = training_batches(data.train[0], targets(data.train[1]),
                                         config.train.batch_size,
                                         seed=config.train.seed + initial_epoch)
         validation = (make_dataset(data.validation[0], targets(data.validation[1]), 512,
                                    shuffle=False) if len(data.validation[1]) else None)
-        # The batches are shuffled already; a log that is not a terminal gets one line per
-        # epoch instead of a progress bar's escape codes.
-        verbose = config.train.verbose
-        if verbose == 1 and not sys.stdout.isatty():
-            verbose = 2
+        # The batches are shuffled already.
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
-                  verbose=verbose, shuffle=False,
+                  verbose=fit_verbosity(config.train.verbose), shuffle=False,
                   callbacks=_callbacks(config, run_dir, data, checkpoint is not None))
-    if hasattr(model, "finalise"):  # The field's other methods: e.g. class codes, in the weights.
-        model.finalise(to_float(data.train[0]), data.train[1])
+    model.finalise(to_float(data.train[0]), data.train[1])  # E.g. class codes, in the weights.
     atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
 
