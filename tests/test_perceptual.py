@@ -103,6 +103,25 @@ def test_loss_network_learns_and_round_trips(loss_network, sample, tmp_path):
         load_loss_network(tmp_path / "elsewhere", (28, 28, 1))
 
 
+def test_loss_network_learns_colour_digits_and_refuses_an_uncentred_one(tmp_path):
+    """On SynDigits' colour backgrounds the network centres each image's colours first;
+    uncentred it stayed at chance there. A colour loss network saved without the centring is
+    refused on loading, not used with inputs it was not trained on."""
+    data = load_data(load_config(None, ["data.name=syndigits", "data.syndigits_train_size=3500",
+                                        "data.syndigits_test_size=100"]).data)
+    settings = Config().perceptual
+    settings.train_size = 3000
+    network, info = train_loss_network(data, settings)
+    assert info["validation_acc"] > 0.5, info  # Chance is 0.1.
+    images = to_float(data.test[0][:4])
+    shifted = images + np.array([0.0, 0.1, -0.1], np.float32)  # One colour cast on the image.
+    np.testing.assert_allclose(np.asarray(network(shifted)), np.asarray(network(images)),
+                               atol=1e-4)
+    save_loss_network(network, {**info, "input": "as it is"}, tmp_path / "old")
+    with pytest.raises(RunDirError, match="uncentred colour images"):
+        load_loss_network(tmp_path / "old", data.image_shape)
+
+
 @pytest.mark.parametrize("optimizer,init", [("lbfgs", "content"), ("adam", "content"),
                                             ("lbfgs", "noise")])
 def test_short_gatys_optimisation_lowers_its_loss(loss_network, sample, optimizer, init):

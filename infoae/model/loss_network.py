@@ -17,6 +17,10 @@ from infoae.rundir import read_json, write_json
 
 LOSS_NETWORK_WEIGHTS = "loss_network.weights.h5"
 LOSS_NETWORK_INFO = "loss_network.json"
+# A trained loss network reads at least this share of validation digits; below it, a warning.
+LEARNED_ACCURACY = 0.5
+# What colour images go through first (grey ones go in as they are); see centre_colours.
+COLOUR_INPUT = "each image minus its mean per channel"
 
 
 def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
@@ -36,6 +40,7 @@ def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
     info = {"architecture": "VGG-style: 2x conv3x3 per block (32, 64, 128), average pooling, "
                             "flatten, dense to the classes",
             "dataset": data.name, "image_shape": list(data.image_shape),
+            "input": COLOUR_INPUT if data.image_shape[-1] > 1 else "as it is",
             "num_classes": int(data.num_classes), "train_images": int(n),
             "epochs": settings.epochs, "seed": settings.seed, "validation_acc": accuracy,
             "normalised": "each layer's mean activation on 2,000 training images set to 1; "
@@ -67,6 +72,10 @@ def load_loss_network(directory: str | Path, image_shape):
         raise RunDirError(f"the loss network in '{directory}' is for images of shape "
                           f"{tuple(info.get('image_shape', ()))}, not {tuple(image_shape)}; "
                           "train one on this dataset.")
+    if image_shape[-1] > 1 and info.get("input") != COLOUR_INPUT:
+        raise RunDirError(f"the loss network in '{directory}' was trained on uncentred colour "
+                          "images, which this version centres first; delete it to train one "
+                          "again.")
     network = build_loss_network(image_shape, int(info.get("num_classes", 10)))
     try:
         network.load_weights(weights)
@@ -86,4 +95,8 @@ def loss_network_for(data, settings: PerceptualConfig, directory: str | Path, ve
     save_loss_network(network, info, directory)
     print(f"Loss network: validation accuracy {info['validation_acc']:.4f} "
           f"({info['train_seconds']:.0f} s).")
+    if info["validation_acc"] < LEARNED_ACCURACY:
+        print(f"Warning: the loss network reads only {info['validation_acc']:.1%} of validation "
+              "digits, so its features barely describe digits; raise perceptual.epochs or "
+              "perceptual.train_size, or delete it to train again.")
     return network, info

@@ -3,7 +3,8 @@
 VGG's ImageNet weights cannot be downloaded here and are built for large photos, so a fixed
 digit classifier plays VGG's role: three blocks of two 3x3 convolutions (32, 64, 128
 channels, ReLU) with average pooling between blocks (Gatys et al. prefer it to max pooling for
-image synthesis), then Flatten and a dense layer to the ten classes. It is trained on
+image synthesis), then Flatten and a dense layer to the ten classes; colour images are first centred per
+image and channel (``centre_colours``). It is trained on
 the dataset's real training images, then normalised in the way Gatys et al. normalised VGG:
 each layer's weights are scaled so that its mean activation over images, positions and
 filters is one, and the next layer's weights undo the scale (ReLU is positively homogeneous,
@@ -38,6 +39,8 @@ def build_loss_network(image_shape, num_classes: int = 10, name: str = "loss_net
 
     images = keras.Input(image_shape, name="images")
     x = images
+    if image_shape[-1] > 1:
+        x = layers.Lambda(centre_colours, name="centre_colours")(x)
     for block, filters in enumerate(LOSS_NETWORK_FILTERS, start=1):
         for conv in (1, 2):
             x = layers.Conv2D(filters, 3, padding="same", activation="relu",
@@ -47,6 +50,22 @@ def build_loss_network(image_shape, num_classes: int = 10, name: str = "loss_net
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(images, logits, name=name)
+
+
+def centre_colours(images):
+    """Each colour image minus its mean per channel (the loss network's first step on colour
+    images; grey images, on one black background, go in as they are).
+
+    A colour digit's background fills most of the image with an arbitrary colour, which is no
+    feature of the digit: on uncentred SynDigits images the loss network stayed at chance
+    (validation accuracy 9.4% after 2 epochs on 25,000 images, as with Adam at 3e-4 or inputs
+    scaled to [-1, 1]); centred, it reached 92% after 2 epochs on 5,000. The features then
+    compare colour contrasts (digit against background), and the pixel losses beside them
+    keep the absolute colours.
+    """
+    from keras import ops
+
+    return images - ops.mean(images, axis=(1, 2), keepdims=True)
 
 
 def normalise_activations(network, images) -> list[float]:
