@@ -110,6 +110,7 @@ def judge_cache(data: DigitData, epochs: int, seed: int, kind: str = "plain"):
     judge, info, how, key = cached_network("judges", settings, build, train)
     return judge, {**info, "cache": how, "cache_key": key}
 
+
 def judge_features(judge):
     """The plain judge's penultimate layer (dense 128, after ReLU): the features of the FDD."""
     import keras

@@ -12,7 +12,7 @@ from infoae import atomic
 from infoae.config import PerceptualConfig
 from infoae.errors import RunDirError
 from infoae.model.classifiers import fit_classifier
-from infoae.model.perceptual import build_loss_network, normalise_activations
+from infoae.model.perceptual import build_loss_network, centres_colours, normalise_activations
 from infoae.rundir import read_json, write_json
 
 LOSS_NETWORK_WEIGHTS = "loss_network.weights.h5"
@@ -40,7 +40,7 @@ def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
     info = {"architecture": "VGG-style: 2x conv3x3 per block (32, 64, 128), average pooling, "
                             "flatten, dense to the classes",
             "dataset": data.name, "image_shape": list(data.image_shape),
-            "input": COLOUR_INPUT if data.image_shape[-1] > 1 else "as it is",
+            "input": COLOUR_INPUT if centres_colours(data.image_shape) else "as it is",
             "num_classes": int(data.num_classes), "train_images": int(n),
             "epochs": settings.epochs, "seed": settings.seed, "validation_acc": accuracy,
             "normalised": "each layer's mean activation on 2,000 training images set to 1; "
@@ -72,7 +72,7 @@ def load_loss_network(directory: str | Path, image_shape):
         raise RunDirError(f"the loss network in '{directory}' is for images of shape "
                           f"{tuple(info.get('image_shape', ()))}, not {tuple(image_shape)}; "
                           "train one on this dataset.")
-    if image_shape[-1] > 1 and info.get("input") != COLOUR_INPUT:
+    if centres_colours(image_shape) and info.get("input") != COLOUR_INPUT:
         raise RunDirError(f"the loss network in '{directory}' was trained on uncentred colour "
                           "images, which this version centres first; delete it to train one "
                           "again.")

@@ -3,8 +3,8 @@
 VGG's ImageNet weights cannot be downloaded here and are built for large photos, so a fixed
 digit classifier plays VGG's role: three blocks of two 3x3 convolutions (32, 64, 128
 channels, ReLU) with average pooling between blocks (Gatys et al. prefer it to max pooling for
-image synthesis), then Flatten and a dense layer to the ten classes; colour images are first centred per
-image and channel (``centre_colours``). It is trained on
+image synthesis), then Flatten and a dense layer to the ten classes; colour images are first
+centred per image and channel (``centre_colours``). It is trained on
 the dataset's real training images, then normalised in the way Gatys et al. normalised VGG:
 each layer's weights are scaled so that its mean activation over images, positions and
 filters is one, and the next layer's weights undo the scale (ReLU is positively homogeneous,
@@ -39,7 +39,7 @@ def build_loss_network(image_shape, num_classes: int = 10, name: str = "loss_net
 
     images = keras.Input(image_shape, name="images")
     x = images
-    if image_shape[-1] > 1:
+    if centres_colours(image_shape):
         x = layers.Lambda(centre_colours, name="centre_colours")(x)
     for block, filters in enumerate(LOSS_NETWORK_FILTERS, start=1):
         for conv in (1, 2):
@@ -50,6 +50,11 @@ def build_loss_network(image_shape, num_classes: int = 10, name: str = "loss_net
     x = layers.Flatten(name="flatten")(x)
     logits = layers.Dense(num_classes, name="logits")(x)
     return keras.Model(images, logits, name=name)
+
+
+def centres_colours(image_shape) -> bool:
+    """Whether the loss network for images of this shape starts with centre_colours."""
+    return image_shape[-1] > 1
 
 
 def centre_colours(images):
