@@ -1,7 +1,8 @@
 """Benchmark: training and generation throughput, achieved FLOP/s against this machine's peak,
 input-pipeline headroom, the Gatys optimisation baseline's speed against swap generation,
 training speed with mixed precision (bfloat16) and XLA off and on, SynDigits rendering and
-morphometrics speed, and (optionally) time-to-target, measured side by side in one run.
+morphometrics speed, the MLP probes' speed with one BLAS thread against several, and
+(optionally) time-to-target, measured side by side in one run.
 
     python3 scripts/bench.py                        # throughput table (a few minutes on 2 CPUs)
     python3 scripts/bench.py --time-to-target --data-dir $MNIST_DIR
@@ -271,6 +272,30 @@ def factor_data_throughput(n_render: int = 10000, n_measure: int = 2000) -> dict
             "morphometrics_images_per_s": n_measure / (time.perf_counter() - start)}
 
 
+def probe_threads(n: int = 5000, dims: int = 16, seed: int = 0) -> dict:
+    """Seconds of one MLP leakage probe (the evaluation's, on n codes of `dims` dimensions
+    whose first two carry the class) with the BLAS threads the process has, and with the
+    one thread the evaluation uses; and whether both give the same accuracy."""
+    from threadpoolctl import threadpool_info
+
+    from infoae.evaluation.metrics import probe_accuracy
+
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 10, 2 * n)
+    codes = rng.normal(size=(2 * n, dims))
+    codes[:, :2] += 0.5 * np.stack([np.cos(labels), np.sin(labels)], axis=1)
+    threads = max([pool["num_threads"] for pool in threadpool_info()
+                   if pool["user_api"] == "blas"], default=1)
+    record = {"blas_threads": threads}
+    for label, single in (("default", False), ("one_thread", True)):
+        start = time.perf_counter()
+        accuracy = probe_accuracy(codes[:n], labels[:n], codes[n:], labels[n:], "mlp", seed,
+                                  one_thread=single)
+        record[f"{label}_s"], record[f"{label}_accuracy"] = time.perf_counter() - start, accuracy
+    record["speedup"] = record["default_s"] / record["one_thread_s"]
+    return record
+
+
 # Generator variants of --decoders (each sets every generator key, whatever the config says).
 DECODERS = {
     "transpose, kernel 4, 128-64-32 (paper)": ["model.generator_upsample=transpose",
@@ -414,6 +439,8 @@ def main(argv=None) -> int:
     report["rows"] = rows
     print("SynDigits rendering and morphometrics...")
     report["factor_data"] = factor_data_throughput()
+    print("MLP probe with the process's BLAS threads and with one...")
+    report["probe_threads"] = probe_threads()
     if args.time_to_target:
         if not args.data_dir:
             parser.error("--time-to-target needs --data-dir with the MNIST IDX files")
@@ -462,6 +489,11 @@ def main(argv=None) -> int:
           f"training speed: rendering the data set costs {svhn_training / data['syndigits_render_images_per_s'] * 100:.0f}% "
           "of one training epoch); morphometrics: "
           f"{data['morphometrics_images_per_s']:.0f} img/s")
+    probe = report["probe_threads"]
+    print(f"MLP leakage probe (5,000 codes): {probe['default_s']:.1f} s with "
+          f"{probe['blas_threads']} BLAS threads, {probe['one_thread_s']:.1f} s with one "
+          f"({probe['speedup']:.2f}x; accuracy {probe['default_accuracy']:.4f} and "
+          f"{probe['one_thread_accuracy']:.4f})")
     if "time_to_target" in report:
         t = report["time_to_target"]
         if t["reached_at_epoch"]:

@@ -196,3 +196,40 @@ def test_frechet_distance_known_answers():
     assert frechet_distance(a, shifted) == pytest.approx(9.0, rel=0.02)
     # N(0, 1) vs N(0, 4) per dimension: (1 + 4 - 2 * 2) = 1 per dimension.
     assert frechet_distance(a, 2.0 * b) == pytest.approx(4.0, rel=0.03)
+
+
+def test_probes_run_on_one_blas_thread_with_the_same_figures(factors):
+    from threadpoolctl import threadpool_info
+
+    from infoae.evaluation import metrics
+
+    def blas_threads():
+        return max(p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas")
+
+    outside = blas_threads()
+    with metrics.one_blas_thread():
+        assert blas_threads() == 1
+    with metrics.one_blas_thread(enabled=False):
+        assert blas_threads() == outside
+    table, categorical = factors
+    labels = table[:, 0].astype(int)
+    codes = np.column_stack([table[:, 1:], np.random.default_rng(2).normal(size=(len(table), 4))])
+    train, test = slice(0, 2000), slice(2000, None)
+    one = metrics.probe_accuracy(codes[train], labels[train], codes[test], labels[test], "mlp")
+    default = metrics.probe_accuracy(codes[train], labels[train], codes[test], labels[test],
+                                     "mlp", one_thread=False)
+    assert one == default and one < 0.35  # no column holds the class: near chance (0.2)
+    # Several probes at once, in worker processes: the same figures as one after the other.
+    probes = {"noise": (codes[train], labels[train], codes[test], labels[test], "mlp"),
+              "class": (table[train], labels[train], table[test], labels[test], "linear")}
+    assert metrics.probe_accuracies(probes) == {
+        name: metrics.probe_accuracy(*probe) for name, probe in probes.items()}
+    assert metrics.probe_accuracies(probes)["class"] == 1.0
+    # DCI fits its per-factor trees in threads: the same importances as one at a time.
+    sequential = [dis._importance_and_score(codes[train], table[train, k], codes[test],
+                                            table[test, k], categorical[k], 0)
+                  for k in range(table.shape[1])]
+    parallel = dis.dci(codes[train], table[train], codes[test], table[test], categorical)
+    assert np.array_equal(np.asarray(parallel["importance"]),
+                          np.stack([imp for imp, _ in sequential], axis=1))
+    assert parallel["per_factor_score"] == [score for _, score in sequential]

@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from infoae.evaluation.metrics import one_blas_thread
+
 BINS = 20
 
 
@@ -111,13 +113,17 @@ def dci(train_codes, train_factors, test_codes, test_factors, categorical, seed:
     """{'disentanglement', 'completeness', 'informativeness', 'importance': (codes x factors)}."""
     from scipy.stats import entropy
 
+    from joblib import Parallel, delayed
+
     n_codes, n_factors = train_codes.shape[1], train_factors.shape[1]
-    importance = np.zeros((n_codes, n_factors))
-    scores = []
-    for k in range(n_factors):
-        importance[:, k], score = _importance_and_score(
-            train_codes, train_factors[:, k], test_codes, test_factors[:, k], categorical[k], seed)
-        scores.append(score)
+    # One forest per factor, in threads (tree building releases the GIL); each is seeded, so
+    # the result does not depend on the number of threads.
+    fitted = Parallel(n_jobs=-1, prefer="threads")(
+        delayed(_importance_and_score)(train_codes, train_factors[:, k], test_codes,
+                                       test_factors[:, k], categorical[k], seed)
+        for k in range(n_factors))
+    importance = np.stack([imp for imp, _ in fitted], axis=1).reshape(n_codes, n_factors)
+    scores = [score for _, score in fitted]
     total = importance.sum()
     if total == 0:
         return {"disentanglement": 0.0, "completeness": 0.0,
@@ -137,6 +143,13 @@ def factor_scores(train_inputs, train_factors, test_inputs, test_factors, catego
     """How well each factor is predicted from a representation: test R^2 (continuous, one
     multi-output MLP regressor on standardised inputs and targets) or accuracy (categorical,
     an MLP classifier). Probes are fitted on train points only."""
+    with one_blas_thread():
+        return _factor_scores(train_inputs, train_factors, test_inputs, test_factors,
+                              categorical, seed)
+
+
+def _factor_scores(train_inputs, train_factors, test_inputs, test_factors, categorical,
+                   seed: int) -> list[float]:
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler

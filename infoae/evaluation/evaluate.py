@@ -16,7 +16,7 @@ import numpy as np
 from infoae.data import DigitData, load_data, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
 from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
-from infoae.evaluation.metrics import frechet_distance, probe_accuracy, psnr, style_consistency
+from infoae.evaluation.metrics import frechet_distance, probe_accuracies, psnr, style_consistency
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
 from infoae.rundir import METRICS_FILE, NORMALISER_FILE, file_digest, write_json
@@ -85,12 +85,14 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     reconstruction = run.reconstruct(test_images, test_labels)
     stage(f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
+    probes = {"style_leak_linear": (train_codes, probe_labels, test_codes, test_labels, "linear"),
+              "style_leak_mlp": (train_codes, probe_labels, test_codes, test_labels, "mlp"),
+              **_style_code_probes(run, probe_images, probe_labels, test_images, test_labels)}
+    leakage = probe_accuracies(probes, settings.seed)
     metrics = {
         "content_acc": float(np.mean(content_probs.argmax(1) == test_labels)),
-        "style_leak_linear": probe_accuracy(train_codes, probe_labels, test_codes, test_labels,
-                                            "linear", settings.seed),
-        "style_leak_mlp": probe_accuracy(train_codes, probe_labels, test_codes, test_labels,
-                                         "mlp", settings.seed),
+        "style_leak_linear": leakage.pop("style_leak_linear"),
+        "style_leak_mlp": leakage.pop("style_leak_mlp"),
         "swap_acc": judges[strictest][1]["swap_acc"],
         "style_consistency": style_consistency(np.tile(swap_codes, (run.num_classes, 1)),
                                                np.concatenate(swapped_codes), settings.seed),
@@ -98,10 +100,12 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
         "fdd": frechet_distance(np.concatenate(swapped_features), test_features),
     }
-    stage("leakage probes")
-    style_code = _style_code_report(run, probe_images, probe_labels, test_images, test_labels,
-                                    settings.seed)
-    stage("leakage of the whole and of the unnormalised code")
+    kept = np.flatnonzero(run.model.style_mask)
+    style_code = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
+                  "class_normalise": (next(iter(run.normalisers.values())).kind
+                                      if run.normalisers else "none"),
+                  **leakage}
+    stage("leakage probes (of the code, of the whole and of the unnormalised code)")
     report = {
         "metrics": metrics,
         "style_code": style_code,
@@ -131,27 +135,20 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     return report
 
 
-def _style_code_report(run: Run, probe_images, probe_labels, test_images, test_labels,
-                       seed: int) -> dict:
-    """Which dimensions the code keeps, and for transparency the MLP leakage of the whole
-    encoder output (pruned dimensions included) and of the code before class normalisation."""
-    kept = np.flatnonzero(run.model.style_mask)
-    report = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
-              "class_normalise": (next(iter(run.normalisers.values())).kind if run.normalisers
-                                  else "none")}
-
-    def leak(pruned, normalised):
-        return probe_accuracy(run.encode_style(probe_images, pruned, normalised), probe_labels,
-                              run.encode_style(test_images, pruned, normalised), test_labels,
-                              "mlp", seed)
-
-    if len(kept) < run.config.model.style_dim:
-        report["leak_mlp_all_dims"] = leak(False, True)
+def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_labels) -> dict:
+    """For transparency, MLP probes of the whole encoder output (pruned dimensions included) and
+    of the code before class normalisation, where they differ from the code itself."""
+    pruned_some = int(np.sum(run.model.style_mask)) < run.config.model.style_dim
+    variants = {}  # name: (pruned, normalised)
+    if pruned_some:
+        variants["leak_mlp_all_dims"] = (False, True)
     if run.normalisers:
-        report["leak_mlp_unnormalised"] = leak(True, False)
-        if len(kept) < run.config.model.style_dim:
-            report["leak_mlp_all_dims_unnormalised"] = leak(False, False)
-    return report
+        variants["leak_mlp_unnormalised"] = (True, False)
+        if pruned_some:
+            variants["leak_mlp_all_dims_unnormalised"] = (False, False)
+    return {name: (run.encode_style(probe_images, *flags), probe_labels,
+                   run.encode_style(test_images, *flags), test_labels, "mlp")
+            for name, flags in variants.items()}
 
 
 def format_metrics(report: dict) -> str:

@@ -26,6 +26,7 @@ import numpy as np
 from infoae.data import DigitData, to_float
 from infoae.evaluation.cache import array_digest, cached_array, cached_network
 from infoae.evaluation.judge import build_judge, data_fingerprint
+from infoae.evaluation.metrics import in_processes
 from infoae.model.classifiers import fit_classifier, predict
 
 MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
@@ -180,11 +181,10 @@ def factor_metrics(run, data: DigitData, settings) -> dict:
     train_codes = run.encode_style(train_images)[:, kept]
     test_codes = run.encode_style(test_images)[:, kept]
     categorical = source.categorical
-    style_scores = dis.factor_scores(train_codes, train_factors, test_codes, test_factors,
-                                     categorical, settings.seed)
-    content_scores = dis.factor_scores(run.predict_content(train_images), train_factors,
-                                       run.predict_content(test_images), test_factors,
-                                       categorical, settings.seed)
+    style_scores, content_scores = in_processes(dis.factor_scores, [
+        (train_codes, train_factors, test_codes, test_factors, categorical, settings.seed),
+        (run.predict_content(train_images), train_factors, run.predict_content(test_images),
+         test_factors, categorical, settings.seed)])
     n_sources = min(settings.swap_factor_sources, n_test)
     report = {
         "factors": list(source.names),

@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import numpy as np
 
 
+@contextmanager
+def one_blas_thread(enabled: bool = True):
+    """Run scikit-learn's MLP probes with one BLAS thread: their products are small (mini-
+    batches of 200 by 256 units), where BLAS threads wait on each other more than they work
+    (3-5x slower on 2 busy cores; `scripts/bench.py` measures it). The figures stay the same:
+    BLAS splits a product across threads by output blocks, not by sums. enabled=False keeps
+    the process's threads (for the benchmark)."""
+    from threadpoolctl import threadpool_limits
+
+    if not enabled:
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str = "mlp",
-                   seed: int = 0) -> float:
+                   seed: int = 0, one_thread: bool = True) -> float:
     """Test accuracy of a probe fitted on standardised train codes to predict the label.
 
     kind "linear": multinomial logistic regression; kind "mlp": two hidden layers of 256 ReLU
     units, Adam, early stopping on a 10% hold-out of the train codes (when it can hold every
-    class; else 300 epochs).
+    class; else 300 epochs). Fitted with one BLAS thread unless one_thread is False.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
@@ -29,8 +47,30 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
                               n_iter_no_change=15, random_state=seed)
     else:
         raise ValueError(f"probe kind must be 'linear' or 'mlp', got {kind!r}")
-    model = make_pipeline(StandardScaler(), probe).fit(train_codes, train_labels)
-    return float(model.score(test_codes, test_labels))
+    with one_blas_thread(one_thread):
+        model = make_pipeline(StandardScaler(), probe).fit(train_codes, train_labels)
+        return float(model.score(test_codes, test_labels))
+
+
+def in_processes(function, calls: list[tuple]) -> list:
+    """[function(*args) for args in calls], the calls spread over worker processes, one per
+    CPU core (joblib's): for the evaluation's independent probes, each of which runs on one
+    BLAS thread (see one_blas_thread). The results are the same as one after the other."""
+    from joblib import Parallel, cpu_count, delayed
+
+    if len(calls) < 2:
+        return [function(*args) for args in calls]
+    return Parallel(n_jobs=min(len(calls), max(1, cpu_count())))(
+        delayed(function)(*args) for args in calls)
+
+
+def probe_accuracies(probes: dict, seed: int = 0) -> dict:
+    """probe_accuracy of several probes, in parallel processes (in_processes).
+
+    probes: {name: (train_codes, train_labels, test_codes, test_labels, kind)}.
+    """
+    scores = in_processes(probe_accuracy, [(*probe, seed) for probe in probes.values()])
+    return dict(zip(probes, scores))
 
 
 def psnr(reference, reconstruction) -> np.ndarray:
