@@ -222,9 +222,9 @@ def test_probes_run_on_one_blas_thread_with_the_same_figures(factors):
     # Several probes at once, in worker processes: the same figures as one after the other.
     probes = {"noise": (codes[train], labels[train], codes[test], labels[test], "mlp"),
               "class": (table[train], labels[train], table[test], labels[test], "linear")}
-    assert metrics.probe_accuracies(probes) == {
-        name: metrics.probe_accuracy(*probe) for name, probe in probes.items()}
-    assert metrics.probe_accuracies(probes)["class"] == 1.0
+    together = metrics.probe_accuracies(probes)
+    assert together == {name: metrics.probe_accuracy(*probe) for name, probe in probes.items()}
+    assert together["class"] == 1.0
     # DCI fits its per-factor trees in threads: the same importances as one at a time.
     sequential = [dis._importance_and_score(codes[train], table[train, k], codes[test],
                                             table[test, k], categorical[k], 0)

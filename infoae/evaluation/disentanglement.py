@@ -111,9 +111,8 @@ def _importance_and_score(train_codes, train_factor, test_codes, test_factor, is
 
 def dci(train_codes, train_factors, test_codes, test_factors, categorical, seed: int = 0) -> dict:
     """{'disentanglement', 'completeness', 'informativeness', 'importance': (codes x factors)}."""
-    from scipy.stats import entropy
-
     from joblib import Parallel, delayed
+    from scipy.stats import entropy
 
     n_codes, n_factors = train_codes.shape[1], train_factors.shape[1]
     # One forest per factor, in threads (tree building releases the GIL); each is seeded, so
@@ -122,7 +121,7 @@ def dci(train_codes, train_factors, test_codes, test_factors, categorical, seed:
         delayed(_importance_and_score)(train_codes, train_factors[:, k], test_codes,
                                        test_factors[:, k], categorical[k], seed)
         for k in range(n_factors))
-    importance = np.stack([imp for imp, _ in fitted], axis=1).reshape(n_codes, n_factors)
+    importance = np.stack([imp for imp, _ in fitted], axis=1)
     scores = [score for _, score in fitted]
     total = importance.sum()
     if total == 0:

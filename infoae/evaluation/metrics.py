@@ -11,7 +11,7 @@ import numpy as np
 def one_blas_thread(enabled: bool = True):
     """Run scikit-learn's MLP probes with one BLAS thread: their products are small (mini-
     batches of 200 by 256 units), where BLAS threads wait on each other more than they work
-    (3-5x slower on 2 busy cores; `scripts/bench.py` measures it). The figures stay the same:
+    (2-5x slower on 2 busy cores; `scripts/bench.py` measures it). The figures stay the same:
     BLAS splits a product across threads by output blocks, not by sums. enabled=False keeps
     the process's threads (for the benchmark)."""
     from threadpoolctl import threadpool_limits
@@ -60,7 +60,7 @@ def in_processes(function, calls: list[tuple]) -> list:
 
     if len(calls) < 2:
         return [function(*args) for args in calls]
-    return Parallel(n_jobs=min(len(calls), max(1, cpu_count())))(
+    return Parallel(n_jobs=min(len(calls), cpu_count()))(
         delayed(function)(*args) for args in calls)
 
 
