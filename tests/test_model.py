@@ -136,6 +136,37 @@ def test_info_term_trains_generator_but_never_the_content_head():
                    for a, w in zip(generator_before, model.generator.trainable_weights))
 
 
+def _swap_consistency(model, images, labels):
+    """Squared distance between codes and the re-encoded swaps' codes, over that between codes
+    of different images (the style consistency of METRICS, on the raw code)."""
+    images, targets = ops.convert_to_tensor(images), ops.convert_to_tensor((labels + 3) % 10)
+    codes = model.encoder_outputs(images, ops.convert_to_tensor(labels), False)[0]
+    swapped = model.generate(codes, targets, training=True)  # batch statistics: a short training
+    recovered = _numpy(model.encoder_outputs(swapped, targets, False)[0])
+    codes = _numpy(codes)
+    spread = np.mean(np.sum((codes[:, None] - codes[None]) ** 2, -1)) * len(codes) / (len(codes) - 1)
+    return np.mean(np.sum((recovered - codes) ** 2, -1)) / spread
+
+
+def test_swap_cycle_trains_encoder_and_generator_to_keep_the_swapped_style():
+    images = np.random.default_rng(0).random((32, 28, 28, 1)).astype("float32")
+    labels = np.arange(32) % 10
+    consistency = {}
+    for weight in (0, 3):
+        keras.utils.set_random_seed(0)
+        overrides = ["loss.content=0", "loss.adversary=0", "loss.independence=0", "loss.info=0",
+                     f"loss.swap_cycle={weight}", "adversary.extra_steps=0"]
+        model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
+        content_before = [_numpy(w).copy() for w in model.content_head.trainable_weights]
+        for _ in range(25):
+            logs = model.train_on_batch(images, labels, return_dict=True)
+        assert ("swap_cycle" in logs) == (weight > 0) and np.isfinite(logs["loss"])
+        assert all(np.array_equal(a, _numpy(w))
+                   for a, w in zip(content_before, model.content_head.trainable_weights))
+        consistency[weight] = _swap_consistency(model, images, labels)
+    assert consistency[3] < 0.7 * consistency[0], consistency
+
+
 def test_train_step_updates_adversary_and_ramps_lambda():
     model = build_model(load_config(overrides=["adversary.extra_steps=3"]), (28, 28, 1),
                         steps_per_epoch=10)

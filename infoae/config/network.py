@@ -123,10 +123,16 @@ class LossConfig:
     # Gram style loss on swaps: generate(style of image i, random label j) against image i,
     # through the same loss network and layers (0 = off).
     swap_style: float = 0.0
+    # Swap cycle: re-encode the swap generate(code_i, j) with label j; the squared distance
+    # of its mean to code_i's mean (held fixed), over the mean squared distance between two
+    # codes of the batch (0 = off). It trains what style consistency measures: a swap keeps its
+    # source's style, read alike for every class; shrinking the code cannot lower it.
+    swap_cycle: float = 0.0
 
     def validate(self) -> None:
         for key in ("reconstruction", "content", "adversary", "kl", "independence", "info",
-                    "cycle", "perceptual_content", "perceptual_style", "tv", "swap_style"):
+                    "cycle", "perceptual_content", "perceptual_style", "tv", "swap_style",
+                    "swap_cycle"):
             check(f"loss.{key}", getattr(self, key) >= 0.0, "a number >= 0")
         check("loss.generator_label", self.generator_label in ("true", "predicted"),
                "'true' or 'predicted'")

@@ -12,7 +12,9 @@ computed, not tracked and not shown. Per-sample losses of a batch:
 - cycle: L1 between a prior code and the re-encoded generate(prior code, random label);
 - perceptual_content, perceptual_style, tv: Johnson et al.'s losses of the reconstruction;
 - info (swap term): the frozen content head must read label j in generate(code_i, j);
-- swap_style (swap term): Gram style loss of that swap against image i.
+- swap_style (swap term): Gram style loss of that swap against image i;
+- swap_cycle (swap term): squared distance between code_i and the re-encoded
+  generate(code_i, j), read with label j, relative to the codes' spread (style consistency).
 Swap terms have their own gradient set: the encoder and the generator only.
 """
 
@@ -39,7 +41,8 @@ TERMS = (LossTerm("reconstruction", "reconstruction"), LossTerm("content_ce", "c
          LossTerm("independence", "independence"), LossTerm("cycle", "cycle"),
          LossTerm("perceptual_content", "perceptual_content"),
          LossTerm("perceptual_style", "perceptual_style"), LossTerm("tv", "tv"),
-         LossTerm("info", "info", swap=True), LossTerm("swap_style", "swap_style", swap=True))
+         LossTerm("info", "info", swap=True), LossTerm("swap_style", "swap_style", swap=True),
+         LossTerm("swap_cycle", "swap_cycle", swap=True))
 
 
 def loss_weights(config: Config) -> dict[str, float]:
@@ -107,8 +110,8 @@ def _cross_entropy(labels, logits):
 
 def batch_losses(model, images, labels, training: bool):
     """Per-sample losses of one batch (the non-swap terms that are on), the accuracies of the
-    content head and the adversary, the codes fed to the generator and the code the adversary
-    watches."""
+    content head and the adversary, the codes fed to the generator, the codes' means (the
+    style code of inference) and the code the adversary watches."""
     cfg, weights = model.config, model.loss_weights
     outputs = model.encoder_outputs(images, labels, training)
     if cfg.model.variational:
@@ -144,7 +147,7 @@ def batch_losses(model, images, labels, training: bool):
         "content_acc": ops.cast(ops.argmax(content_logits, -1) == labels, "float32"),
         "adversary_acc": ops.cast(ops.argmax(adversary_logits, -1) == labels, "float32"),
     }
-    return per_sample, accuracy, codes, watched
+    return per_sample, accuracy, codes, mean, watched
 
 
 def cycle_loss(model, batch_size, training: bool):
@@ -173,23 +176,35 @@ def perceptual_losses(model, images, recon) -> dict:
     return {name: value for name, value in losses.items() if name in weights}
 
 
-def swap_losses(model, images, codes) -> dict:
+def swap_losses(model, images, codes, means) -> dict:
     """Losses of swaps generate(code_i, random label j), which have no target image:
 
     - info: cross-entropy of the (frozen) content head, which must read label j;
     - swap_style: the Gram style loss between the swap and its style source image i
       (Johnson et al.'s style reconstruction; Gram matrices ignore where strokes are, so a 7
-      drawn in the style of a 3 can match its thickness and colours).
-    Empty when both are off.
+      drawn in the style of a 3 can match its thickness and colours);
+    - swap_cycle: the squared distance between the mean of code_i (held fixed) and the mean
+      the encoder reads from the swap with label j, over the mean squared distance between two
+      codes of the batch (style consistency, trained): the swap must keep the style it was
+      drawn with, and the encoder must read the same style whatever the class.
+    Empty when all are off.
     """
     weights = model.loss_weights
-    if "info" not in weights and "swap_style" not in weights:
+    if not any(name in weights for name in ("info", "swap_style", "swap_cycle")):
         return {}
     batch_size = ops.shape(codes)[0]
     targets = keras.random.randint((batch_size,), 0, model.num_classes, seed=model.seed_generator)
     swapped = model.generate(codes, targets, training=True)
-    losses = {"info": _cross_entropy(targets, model.content_head(swapped, training=False))}
+    losses = {}
+    if "info" in weights:
+        losses["info"] = _cross_entropy(targets, model.content_head(swapped, training=False))
     if model.perceptual is not None and "swap_style" in weights:
         style = model.perceptual.targets(images, images)
         losses["swap_style"] = model.perceptual.losses(swapped, style)["style"]
-    return {name: value for name, value in losses.items() if name in weights}
+    if "swap_cycle" in weights:
+        recovered = model.encoder_outputs(swapped, targets, True)[0]
+        # Over the mean squared distance between two codes of the batch, like style
+        # consistency: shrinking the code cannot lower it.
+        spread = 2.0 * ops.sum(ops.var(means, axis=0)) + 1e-6
+        losses["swap_cycle"] = ops.sum(ops.square(recovered - ops.stop_gradient(means)), -1) / spread
+    return losses
