@@ -71,12 +71,17 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     n_swap = min(settings.swap_size, len(test_labels))
     swap_codes = test_codes[:n_swap]
     hits = {kind: [] for kind in judges}
-    swapped_codes, swapped_features = [], []
+    swapped_codes, swapped_features, raw_round_trip = [], [], ([], [])
     for label, swapped in run.each_label(swap_codes):
         for kind, (judge, _) in judges.items():
             hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
         swapped_codes.append(run.encode_style(swapped))
         swapped_features.append(predict(features, swapped))
+        if "kept" in run.normalisers:  # the encoder's own code fed to the generator, and read back
+            labels = np.full(len(swap_codes), label)
+            raw_round_trip[0].append(run.normalisers["kept"].inverse(swap_codes, labels)
+                                     * run.model.style_mask)
+            raw_round_trip[1].append(run.encode_style(swapped, normalised=False))
     for kind, (_, info) in judges.items():
         info["swap_acc"] = float(np.mean(hits[kind]))
     strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])
@@ -105,6 +110,9 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
                   "class_normalise": (next(iter(run.normalisers.values())).kind
                                       if run.normalisers else "none"),
                   **leakage}
+    if raw_round_trip[0]:
+        style_code["consistency_unnormalised"] = style_consistency(
+            *map(np.concatenate, raw_round_trip), settings.seed)
     stage("leakage probes (of the code, of the whole and of the unnormalised code)")
     report = {
         "metrics": metrics,
