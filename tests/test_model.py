@@ -144,7 +144,8 @@ def _swap_consistency(model, images, labels):
     swapped = model.generate(codes, targets, training=True)  # batch statistics: a short training
     recovered = _numpy(model.encoder_outputs(swapped, targets, False)[0])
     codes = _numpy(codes)
-    spread = np.mean(np.sum((codes[:, None] - codes[None]) ** 2, -1)) * len(codes) / (len(codes) - 1)
+    pairs = np.sum((codes[:, None] - codes[None]) ** 2, -1)
+    spread = np.mean(pairs) * len(codes) / (len(codes) - 1)  # diagonal pairs (0) left out
     return np.mean(np.sum((recovered - codes) ** 2, -1)) / spread
 
 

@@ -79,8 +79,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         swapped_features.append(predict(features, swapped))
         if "kept" in run.normalisers:  # the encoder's own code fed to the generator, and read back
             labels = np.full(len(swap_codes), label)
-            raw_round_trip[0].append(run.normalisers["kept"].inverse(swap_codes, labels)
-                                     * run.model.style_mask)
+            raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
             raw_round_trip[1].append(run.encode_style(swapped, normalised=False))
     for kind, (_, info) in judges.items():
         info["swap_acc"] = float(np.mean(hits[kind]))

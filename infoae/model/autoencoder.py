@@ -181,7 +181,8 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
             return test_step_jax(self, *args)
         images, labels, _ = keras.utils.unpack_x_y_sample_weight(args[0])
         labels = ops.cast(labels, "int32")
-        per_sample, accuracy, codes, means, watched = batch_losses(self, images, labels, training=False)
+        per_sample, accuracy, codes, means, watched = batch_losses(self, images, labels,
+                                                                   training=False)
         per_sample.update(swap_losses(self, images, codes, means))
         return self._track(per_sample, accuracy, watched, self.reversal_strength())
 

@@ -206,5 +206,6 @@ def swap_losses(model, images, codes, means) -> dict:
         # Over the mean squared distance between two codes of the batch, like style
         # consistency: shrinking the code cannot lower it.
         spread = 2.0 * ops.sum(ops.var(means, axis=0)) + 1e-6
-        losses["swap_cycle"] = ops.sum(ops.square(recovered - ops.stop_gradient(means)), -1) / spread
+        distance = ops.sum(ops.square(recovered - ops.stop_gradient(means)), axis=-1)
+        losses["swap_cycle"] = distance / spread
     return losses

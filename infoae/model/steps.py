@@ -2,9 +2,9 @@
 (``steps_jax.py`` has the same step on JAX).
 
 One step: the weighted non-swap losses train every sub-network (the adversary's gradient
-reaches the encoder reversed); the swap losses (info, swap_style, swap_cycle) add their gradients to the
-encoder's and the generator's only; then the adversary gets extra updates of its own on the
-frozen codes. Every loss is a per-replica average of the global batch
+reaches the encoder reversed); the swap losses (info, swap_style, swap_cycle) add their
+gradients to the encoder's and the generator's only; then the adversary gets extra updates of
+its own on the frozen codes. Every loss is a per-replica average of the global batch
 (``tf.nn.compute_average_loss``) so that ``tf.distribute`` sums gradients correctly.
 """
 
@@ -23,7 +23,8 @@ def train_step_tensorflow(model, images, labels):
     info_vars = model.style_encoder.trainable_variables + model.generator.trainable_variables
     weights = model.loss_weights
     with tf.GradientTape(persistent=True) as tape:
-        per_sample, accuracy, codes, means, watched = batch_losses(model, images, labels, training=True)
+        per_sample, accuracy, codes, means, watched = batch_losses(model, images, labels,
+                                                                   training=True)
         total = tf.nn.compute_average_loss(weighted_sum(per_sample, weights))
         swap = swap_losses(model, images, codes, means)
         if swap:

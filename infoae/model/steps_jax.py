@@ -52,7 +52,7 @@ def train_step_jax(model, state, data):
     def forward(trainable_values):
         with scoped([*zip(t_vars, trainable_values), *zip(nt_vars, non_trainable)]) as scope:
             per_sample, accuracy, codes, means, watched = batch_losses(model, images, labels,
-                                                                training=True)
+                                                                       training=True)
             total = ops.mean(weighted_sum(per_sample, weights))
             swap = swap_losses(model, images, codes, means)
             swap_total = (ops.mean(weighted_sum(swap, weights, swap=True)) if swap
@@ -120,7 +120,7 @@ def test_step_jax(model, state, data):
                                model.metrics_variables)
     with scoped([*zip(t_vars, trainable), *zip(nt_vars, non_trainable)]) as scope:
         per_sample, accuracy, codes, means, watched = batch_losses(model, images, labels,
-                                                            training=False)
+                                                                   training=False)
         per_sample.update(swap_losses(model, images, codes, means))
     non_trainable = harvest(scope, nt_vars, non_trainable)
     # The optimizer's step counter is not in a test step's state; the reversal strength the

@@ -74,9 +74,14 @@ class Run:
         """Images from style codes (N, style_dim), as encode_style returns them, and class
         labels (N,)."""
         codes, labels = self._checked(style_codes, labels)
-        if "kept" in self.normalisers:
-            codes = self.normalisers["kept"].inverse(codes, labels) * self.model.style_mask
-        return predict_in_batches(self.model.generate, codes, labels)
+        return predict_in_batches(self.model.generate, self.generator_codes(codes, labels), labels)
+
+    def generator_codes(self, style_codes, labels) -> np.ndarray:
+        """The encoder's own codes that generate feeds the generator for these style codes and
+        labels (the inverse class map of each label, pruned dimensions at 0)."""
+        if "kept" not in self.normalisers:
+            return style_codes
+        return self.normalisers["kept"].inverse(style_codes, labels) * self.model.style_mask
 
     def _checked(self, style_codes, labels) -> tuple[np.ndarray, np.ndarray]:
         """(float32 codes, int32 labels), or an ImageError saying what is wrong."""
