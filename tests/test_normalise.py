@@ -83,3 +83,18 @@ def test_tied_codes_of_few_images_stay_finite():
     inside = normaliser.forward(codes, labels)
     # Inside the codes the map stays invertible, up to float32 rounding through steep maps.
     assert np.median(np.abs(normaliser.inverse(inside, labels) - codes)) < 1e-4
+
+
+def test_gaussian_map_takes_its_layers_and_knots():
+    codes, labels = _codes(4000, 0)
+    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian", layers=5, knots=9)
+    assert normaliser.arrays["knots"].shape == (10, 5, 4, 9)  # 4 active dimensions of 5
+    test, test_labels = _codes(1000, 1)
+    back = normaliser.inverse(normaliser.forward(test, test_labels), test_labels)
+    assert np.median(np.abs(back - test)) < 1e-4
+    # Fewer layers bend each class less far from its own codes than the default's 100.
+    default = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    assert not np.allclose(default.forward(test, test_labels),
+                           normaliser.forward(test, test_labels), atol=1e-2)
+    with pytest.raises(ValueError, match="knots"):
+        ClassNormaliser.fit(codes, labels, 10, "gaussian", knots=2)

@@ -26,8 +26,13 @@ they are.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from infoae.config import Config
+    from infoae.data import DigitData
 
 KINDS = ("none", "gaussian", "moments")
 LAYERS = 100
@@ -48,7 +53,9 @@ class ClassNormaliser:
 
     @classmethod
     def fit(cls, codes: np.ndarray, labels: np.ndarray, num_classes: int, kind: str,
-            seed: int = 0) -> "ClassNormaliser":
+            seed: int = 0, layers: int = LAYERS, knots: int = KNOTS) -> "ClassNormaliser":
+        """Fit the maps of one kind; layers and knots shape the "gaussian" kind only (the
+        defaults are the project's; scripts/class_map_sweep.py measures others)."""
         codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
         counts = np.bincount(labels, minlength=num_classes)
         if counts.min() < MIN_CODES_PER_CLASS:
@@ -59,7 +66,7 @@ class ClassNormaliser:
         active = codes.std(0) > 1e-8
         x = codes[:, active]
         if kind == "gaussian":
-            arrays = _fit_gaussian(x, labels, num_classes, seed)
+            arrays = _fit_gaussian(x, labels, num_classes, seed, layers, knots)
         elif kind == "moments":
             arrays = _fit_moments(x, labels, num_classes)
         else:
@@ -131,19 +138,22 @@ def _rotations(dim: int, layers: int, seed: int) -> np.ndarray:
     return np.stack(matrices)
 
 
-def _fit_gaussian(x, labels, num_classes, seed) -> dict:
+def _fit_gaussian(x, labels, num_classes, seed, layers: int = LAYERS, count: int = KNOTS) -> dict:
     from scipy.special import ndtri
 
-    probabilities = (np.arange(KNOTS) + 0.5) / KNOTS
+    if layers < 1 or count < 3:
+        raise ValueError(f"the Gaussian map needs >= 1 layer and >= 3 knots, got {layers} "
+                         f"and {count}")
+    probabilities = (np.arange(count) + 0.5) / count
     levels = ndtri(probabilities)
-    rotations = _rotations(x.shape[1], LAYERS, seed)
-    knots = np.zeros((num_classes, LAYERS, x.shape[1], KNOTS))
+    rotations = _rotations(x.shape[1], layers, seed)
+    knots = np.zeros((num_classes, layers, x.shape[1], count))
     for label in range(num_classes):
         z = x[labels == label]
-        for layer in range(LAYERS):
+        for layer in range(layers):
             quantiles = np.quantile(z, probabilities, axis=0).T
             # Strictly increasing knots, so that the map is invertible where values repeat.
-            quantiles = np.maximum.accumulate(quantiles + 1e-9 * np.arange(KNOTS), axis=1)
+            quantiles = np.maximum.accumulate(quantiles + 1e-9 * np.arange(count), axis=1)
             knots[label, layer] = quantiles
             z = _marginals(z, quantiles, levels) @ rotations[layer].T
     return {"knots": knots, "levels": levels, "rotations": rotations}
@@ -220,3 +230,21 @@ def _moments(z, arrays, label, inverse: bool):
     if not inverse:
         return arrays["center"] + (z - arrays["means"][label]) @ arrays["forward"][label].T
     return arrays["means"][label] + (z - arrays["center"]) @ arrays["inverse"][label].T
+
+
+# Training codes the class normaliser is fitted on (as many as there are, up to this).
+NORMALISER_FIT_SIZE = 50000
+
+
+def normaliser_images(config: Config, data: DigitData) -> tuple[slice, str]:
+    """Which training images the normaliser is fitted on: those after the first
+    evaluate.probe_train_size (the probes' codes), so that evaluation scores codes the map
+    has not seen, as any other probe would; all of them when too few would remain."""
+    probes = min(config.evaluate.probe_train_size, len(data.train[1]))
+    rest = data.train[1][probes:probes + NORMALISER_FIT_SIZE]
+    if len(rest) and np.bincount(rest, minlength=data.num_classes).min() >= MIN_CODES_PER_CLASS:
+        end = probes + len(rest)
+        return slice(probes, end), (f"training images {probes}..{end - 1}, apart from the "
+                                    f"{probes} whose codes the leakage probes are fitted on")
+    end = min(NORMALISER_FIT_SIZE, len(data.train[1]))
+    return slice(0, end), f"training images 0..{end - 1} (the probes' codes among them)"

@@ -13,7 +13,7 @@ from infoae.config import Config
 from infoae.data import DigitData, load_data, to_float
 from infoae.errors import ConfigError
 from infoae.model.classifiers import predict_in_batches
-from infoae.model.normalise import (KNOTS, LAYERS, MIN_CODES_PER_CLASS, ClassNormaliser,
+from infoae.model.normalise import (MIN_CODES_PER_CLASS, ClassNormaliser, normaliser_images,
                                     save_normalisers)
 from infoae.rundir import (CONFIG_FILE, FORMAT_VERSION, NORMALISER_FILE, RUN_FILE, read_run_info,
                            write_json)
@@ -30,24 +30,6 @@ def prune(config: Config, model, data: DigitData) -> dict | None:
           f"{config.model.prune_nats} nats about the image and are kept: {kept}")
     return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
             "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
-
-
-# Training codes the class normaliser is fitted on (as many as there are, up to this).
-NORMALISER_FIT_SIZE = 50000
-
-
-def normaliser_images(config: Config, data: DigitData) -> tuple[slice, str]:
-    """Which training images the normaliser is fitted on: those after the first
-    evaluate.probe_train_size (the probes' codes), so that evaluation scores codes the map
-    has not seen, as any other probe would; all of them when too few would remain."""
-    probes = min(config.evaluate.probe_train_size, len(data.train[1]))
-    rest = data.train[1][probes:probes + NORMALISER_FIT_SIZE]
-    if len(rest) and np.bincount(rest, minlength=data.num_classes).min() >= MIN_CODES_PER_CLASS:
-        end = probes + len(rest)
-        return slice(probes, end), (f"training images {probes}..{end - 1}, apart from the "
-                                    f"{probes} whose codes the leakage probes are fitted on")
-    end = min(NORMALISER_FIT_SIZE, len(data.train[1]))
-    return slice(0, end), f"training images 0..{end - 1} (the probes' codes among them)"
 
 
 # model.class_normalise = "auto" fits the Gaussian map when every class has this many training
@@ -116,11 +98,11 @@ def write_normalisers(run_dir: Path, info: dict, normalisers: dict, fitted_on: s
         info.pop("style_normaliser", None)
         return
     save_normalisers(normalisers, run_dir / NORMALISER_FILE)
-    kind = next(iter(normalisers.values())).kind
-    info["style_normaliser"] = {"kind": kind, "file": NORMALISER_FILE,
+    first = next(iter(normalisers.values()))
+    shape = first.arrays["knots"].shape if first.kind == "gaussian" else None  # (C, L, D, K)
+    info["style_normaliser"] = {"kind": first.kind, "file": NORMALISER_FILE,
                                 "fitted_on": f"style codes and labels of {fitted_on}",
-                                **({"layers": LAYERS, "knots": KNOTS} if kind == "gaussian"
-                                   else {})}
+                                **({"layers": shape[1], "knots": shape[3]} if shape else {})}
 
 
 def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None) -> None:

@@ -1,0 +1,154 @@
+"""What the class map costs: one trained run, several class maps, side by side.
+
+The class map (``model.class_normalise``, infoae.model.normalise) hides the class from the
+style code by sending every class's codes to one distribution; how hard it bends the code
+decides how much of the style a probe still reads (factor R^2) and how far a swap's
+re-encoded code lands from its source (style consistency, measured in the mapped code). This
+module refits other maps on the same run's codes, without touching the run, and scores each
+with the evaluation's own probes: the MLP and linear leakage, the factor R^2 from the style
+code (where the data has factors) and the style consistency, in the mapped code and in the
+encoder's own. Used by scripts/class_map_sweep.py.
+
+A map is named "none", "moments" or "gaussian", the last optionally with its shape:
+"gaussian:layers=30:knots=9" (defaults: infoae.model.normalise.LAYERS and KNOTS). Each map can
+also be scored under other pruning thresholds (model.prune_nats): the dimensions kept are those
+whose information, as run.json records it, reaches the threshold.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from infoae.data import DigitData, to_float
+from infoae.evaluation.metrics import probe_accuracies, style_consistency
+from infoae.model.classifiers import predict_in_batches
+from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
+from infoae.model.trained import Run
+
+
+def parse_map(name: str) -> dict:
+    """{"kind", "layers", "knots"} of a map name (see the module docstring)."""
+    kind, *options = name.strip().split(":")
+    if kind not in KINDS:
+        raise ValueError(f"class map {name!r}: the kind must be one of {KINDS}")
+    spec = {"kind": kind, "layers": LAYERS, "knots": KNOTS}
+    for option in options:
+        key, _, value = option.partition("=")
+        if kind != "gaussian" or key not in ("layers", "knots") or not value.isdigit():
+            raise ValueError(f"class map {name!r}: only the gaussian map takes options, "
+                             "layers=N and knots=N (e.g. gaussian:layers=30:knots=9)")
+        spec[key] = int(value)
+    return spec
+
+
+def fit_map(run: Run, data: DigitData, spec: dict) -> dict:
+    """The normalisers {"kept": ...} of spec fitted on the codes the run's own map was fitted
+    on (training images past the probes', with their true labels); {} for "none"."""
+    if spec["kind"] == "none":
+        return {}
+    rows, _ = normaliser_images(run.config, data)
+    images, labels = to_float(data.train[0][rows]), data.train[1][rows]
+    codes = predict_in_batches(lambda x, y: run.model.encode_style(x, y, pruned=True),
+                               images, labels.astype(np.int32))
+    return {"kept": ClassNormaliser.fit(codes, labels, run.num_classes, spec["kind"],
+                                        layers=spec["layers"], knots=spec["knots"])}
+
+
+def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
+    """The evaluation's leakage probes, factor R^2 and style consistency of run's code as its
+    normalisers map it (sources: test images whose swaps to every label are re-encoded)."""
+    from infoae.evaluation import disentanglement as dis
+    from infoae.evaluation.factors import FactorSource
+
+    settings = run.config.evaluate
+    kept = np.flatnonzero(run.model.style_mask)
+    n_probe = min(settings.probe_train_size, len(data.train[1]))
+    train_codes = run.encode_style(to_float(data.train[0][:n_probe]))[:, kept]
+    test_codes = run.encode_style(to_float(data.test[0]))[:, kept]
+    labels = (data.train[1][:n_probe], data.test[1])
+    scores = probe_accuracies(
+        {"leak_mlp": (train_codes, labels[0], test_codes, labels[1], "mlp"),
+         "leak_linear": (train_codes, labels[0], test_codes, labels[1], "linear")},
+        settings.seed)
+    swap_codes = run.encode_style(to_float(data.test[0][:sources]))
+    mapped, read_back, fed, read_raw = [], [], [], []
+    for label, swapped in run.each_label(swap_codes):
+        mapped.append(swap_codes)
+        read_back.append(run.encode_style(swapped))
+        fed.append(run.generator_codes(swap_codes, np.full(len(swap_codes), label)))
+        read_raw.append(run.encode_style(swapped, normalised=False))
+    scores["consistency"] = style_consistency(np.concatenate(mapped),
+                                              np.concatenate(read_back), settings.seed)
+    scores["consistency_own_code"] = style_consistency(np.concatenate(fed),
+                                                       np.concatenate(read_raw), settings.seed)
+    if FactorSource.available(data):
+        source = FactorSource(data, settings.seed)
+        n_train = min(settings.factor_train_size, n_probe)
+        n_test = min(settings.factor_test_size, len(test_codes))
+        values = dis.factor_scores(train_codes[:n_train], source.real("train", n_train),
+                                   test_codes[:n_test], source.real("test", n_test),
+                                   source.categorical, settings.seed)
+        scores["factor_r2"] = {name: float(v) for name, v in zip(source.names, values)}
+    return scores
+
+
+def pruning_mask(nats, threshold: float) -> np.ndarray:
+    """The style mask that model.prune_nats = threshold gives for these nats per dimension
+    (the most informative dimension when none reaches it, as in training)."""
+    nats = np.asarray(nats, float)
+    keep = nats >= threshold
+    if not keep.any():
+        keep[np.argmax(nats)] = True
+    return keep.astype("float32")
+
+
+def recorded_nats(run: Run) -> np.ndarray:
+    """The information per code dimension that the run's pruning measured (run.json)."""
+    from infoae.rundir import read_run_info
+
+    nats = read_run_info(run.run_dir).get("style_dims", {}).get("nats")
+    if not isinstance(nats, list) or len(nats) != run.config.model.style_dim:
+        raise ValueError(f"run.json in '{run.run_dir}' records no information per style "
+                         "dimension (the run was not pruned), so other pruning thresholds "
+                         "cannot be scored; leave out --prune-nats")
+    return np.asarray(nats, float)
+
+
+def sweep(run: Run, data: DigitData, names: list[str], sources: int = 1000,
+          prune_nats: list[float] | None = None) -> list[dict]:
+    """score_map of the run under each named map, for each pruning threshold in prune_nats
+    (None: the run's own mask); the run itself is left as it is."""
+    specs = [parse_map(name) for name in names]  # every name checked before any work
+    nats = recorded_nats(run) if prune_nats else None
+    own_mask = np.array(run.model.style_mask, copy=True)
+    rows = []
+    try:
+        for threshold in prune_nats or [None]:
+            if threshold is not None:
+                run.model.style_mask = pruning_mask(nats, threshold)
+            extra = {} if threshold is None else {"prune_nats": float(threshold)}
+            extra["dims_kept"] = int(np.count_nonzero(run.model.style_mask))
+            for name, spec in zip(names, specs):
+                mapped = Run(run.run_dir, run.model, run.config, fit_map(run, data, spec),
+                             run.weights)
+                rows.append({"map": name, **extra, **score_map(mapped, data, sources)})
+    finally:
+        run.model.style_mask = own_mask
+    return rows
+
+
+def markdown(rows: list[dict], factors: list[str] | None = None) -> str:
+    """The sweep as a markdown table (factors: which factor R^2 columns; all by default)."""
+    names = factors if factors is not None else list(rows[0].get("factor_r2", {}))
+    pruned = "prune_nats" in rows[0]
+    head = ["map", *(["prune nats"] if pruned else []), "dims", "leak MLP", "leak linear",
+            "consistency", "in the encoder's own code", *[f"{n} R^2" for n in names]]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [row["map"], *([f"{row['prune_nats']:g}"] if pruned else []),
+                 str(row["dims_kept"]), *(f"{row[k]:.4f}" for k in ("leak_mlp", "leak_linear",
+                                                           "consistency",
+                                                           "consistency_own_code")),
+                 *(f"{row['factor_r2'][n]:.3f}" for n in names)]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
