@@ -49,7 +49,7 @@ PRECISIONS = ("float32", "mixed_bfloat16")
 @dataclass
 class TrainConfig:
     # Passes over the training split.
-    epochs: int = 6
+    epochs: int = 10
     batch_size: int = 128
     # Adam learning rate (paper: 0.001); decays by cosine to lr_final_fraction of it.
     learning_rate: float = 0.001
