@@ -98,3 +98,24 @@ def test_gaussian_map_takes_its_layers_and_knots():
                            normaliser.forward(test, test_labels), atol=1e-2)
     with pytest.raises(ValueError, match="knots"):
         ClassNormaliser.fit(codes, labels, 10, "gaussian", knots=2)
+
+
+def test_aligned_gaussian_map_puts_one_style_in_one_direction_for_every_class():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 3, 6000)
+    style = rng.normal(size=(6000, 3))
+    # The same style sits in the code at other scales and offsets in each class.
+    codes = style * np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 1.0], [0.5, 0.5, 2.0]])[labels]
+    codes += np.array([[0.0, 1.0, 2.0], [2.0, -1.0, 0.0], [-2.0, 0.0, 1.0]])[labels]
+    plain = ClassNormaliser.fit(codes, labels, 3, "gaussian", layers=10)
+    aligned = ClassNormaliser.fit(codes, labels, 3, "gaussian", layers=10, align=True)
+    assert "align" in aligned.arrays and "align" not in plain.arrays
+    mapped = aligned.forward(codes, labels)
+    assert np.median(np.abs(aligned.inverse(mapped, labels) - codes)) < 1e-4
+    for label in range(3):
+        rows = labels == label
+        # Still N(0, I) within each class: a rotation keeps the common distribution ...
+        assert np.allclose(np.cov(mapped[rows].T), np.eye(3), atol=0.1)
+        # ... and style factor k is mapped dimension k in every class.
+        for k in range(3):
+            assert np.corrcoef(style[rows, k], mapped[rows, k])[0, 1] > 0.95

@@ -10,7 +10,8 @@ code (where the data has factors) and the style consistency, in the mapped code 
 encoder's own. Used by scripts/class_map_sweep.py.
 
 A map is named "none", "moments" or "gaussian", the last optionally with its shape:
-"gaussian:layers=30:knots=9" (defaults: infoae.model.normalise.LAYERS and KNOTS). Each map can
+"gaussian:layers=30:knots=9" (defaults: infoae.model.normalise.LAYERS and KNOTS), and
+"gaussian:align" turns each class's Gaussianized codes into one frame (ClassNormaliser.fit). Each map can
 also be scored under other pruning thresholds (model.prune_nats): the dimensions kept are those
 whose information, as run.json records it, reaches the threshold.
 """
@@ -31,13 +32,16 @@ def parse_map(name: str) -> dict:
     kind, *options = name.strip().split(":")
     if kind not in KINDS:
         raise ValueError(f"class map {name!r}: the kind must be one of {KINDS}")
-    spec = {"kind": kind, "layers": LAYERS, "knots": KNOTS}
+    spec = {"kind": kind, "layers": LAYERS, "knots": KNOTS, "align": False}
     for option in options:
         key, _, value = option.partition("=")
-        if kind != "gaussian" or key not in ("layers", "knots") or not value.isdigit():
+        if kind == "gaussian" and option == "align":
+            spec["align"] = True
+        elif kind != "gaussian" or key not in ("layers", "knots") or not value.isdigit():
             raise ValueError(f"class map {name!r}: only the gaussian map takes options, "
-                             "layers=N and knots=N (e.g. gaussian:layers=30:knots=9)")
-        spec[key] = int(value)
+                             "layers=N, knots=N and align (e.g. gaussian:layers=30:knots=9)")
+        else:
+            spec[key] = int(value)
     return spec
 
 
@@ -51,7 +55,8 @@ def fit_map(run: Run, data: DigitData, spec: dict) -> dict:
     codes = predict_in_batches(lambda x, y: run.model.encode_style(x, y, pruned=True),
                                images, labels.astype(np.int32))
     return {"kept": ClassNormaliser.fit(codes, labels, run.num_classes, spec["kind"],
-                                        layers=spec["layers"], knots=spec["knots"])}
+                                        layers=spec["layers"], knots=spec["knots"],
+                                        align=spec["align"])}
 
 
 def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:

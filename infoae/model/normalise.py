@@ -53,9 +53,13 @@ class ClassNormaliser:
 
     @classmethod
     def fit(cls, codes: np.ndarray, labels: np.ndarray, num_classes: int, kind: str,
-            seed: int = 0, layers: int = LAYERS, knots: int = KNOTS) -> "ClassNormaliser":
-        """Fit the maps of one kind; layers and knots shape the "gaussian" kind only (the
-        defaults are the project's; scripts/class_map_sweep.py measures others)."""
+            seed: int = 0, layers: int = LAYERS, knots: int = KNOTS,
+            align: bool = False) -> "ClassNormaliser":
+        """Fit the maps of one kind; layers, knots and align shape the "gaussian" kind only
+        (the defaults are the project's; scripts/class_map_sweep.py measures others). align:
+        turn each class's Gaussianized codes by the rotation that brings them closest to the
+        class's whitened codes (orthogonal Procrustes), so that one direction of the code
+        means about the same style in every class; a rotation keeps N(0, I) as it is."""
         codes, labels = np.asarray(codes, np.float64), np.asarray(labels)
         counts = np.bincount(labels, minlength=num_classes)
         if counts.min() < MIN_CODES_PER_CLASS:
@@ -67,6 +71,8 @@ class ClassNormaliser:
         x = codes[:, active]
         if kind == "gaussian":
             arrays = _fit_gaussian(x, labels, num_classes, seed, layers, knots)
+            if align:
+                arrays["align"] = _alignments(x, labels, num_classes, arrays)
         elif kind == "moments":
             arrays = _fit_moments(x, labels, num_classes)
         else:
@@ -159,12 +165,32 @@ def _fit_gaussian(x, labels, num_classes, seed, layers: int = LAYERS, count: int
     return {"knots": knots, "levels": levels, "rotations": rotations}
 
 
+def _alignments(x, labels, num_classes, arrays) -> np.ndarray:
+    """Per class, the rotation R minimising |G_y(z) R - W_y (z - mu_y)| over the class's codes,
+    W_y its covariance's inverse square root (ZCA whitening, the whitening that turns the code
+    least): orthogonal Procrustes, R = U V^T from the SVD of G_y(z)^T W_y (z - mu_y)."""
+    dim = x.shape[1]
+    align = np.zeros((num_classes, dim, dim))
+    for label in range(num_classes):
+        z = x[labels == label]
+        centred = z - z.mean(0)
+        values, vectors = np.linalg.eigh(np.cov(centred, rowvar=False).reshape(dim, dim)
+                                         + RIDGE * np.eye(dim) * centred.var(0).mean())
+        whitened = centred @ (vectors / np.sqrt(values)) @ vectors.T
+        u, _, vt = np.linalg.svd(_gaussian(z, arrays, label, False).T @ whitened)
+        align[label] = u @ vt
+    return align
+
+
 def _gaussian(z, arrays, label, inverse: bool):
     knots, levels, rotations = arrays["knots"][label], arrays["levels"], arrays["rotations"]
+    align = arrays["align"][label] if "align" in arrays else None
     if not inverse:
         for layer in range(len(rotations)):
             z = _marginals(z, knots[layer], levels) @ rotations[layer].T
-        return z
+        return z if align is None else z @ align
+    if align is not None:
+        z = z @ align.T
     for layer in reversed(range(len(rotations))):
         z = _marginals(z @ rotations[layer], levels, knots[layer], inverse=True)
     return z
