@@ -174,9 +174,9 @@ def _alignments(x, labels, num_classes, arrays) -> np.ndarray:
     for label in range(num_classes):
         z = x[labels == label]
         centred = z - z.mean(0)
-        values, vectors = np.linalg.eigh(np.cov(centred, rowvar=False).reshape(dim, dim)
-                                         + RIDGE * np.eye(dim) * centred.var(0).mean())
-        whitened = centred @ (vectors / np.sqrt(values)) @ vectors.T
+        ridge = RIDGE * max(float(centred.var(0).mean()), 1e-12) * np.eye(dim)
+        whitened = centred @ _sqrt_and_inverse_sqrt(
+            np.cov(centred, rowvar=False).reshape(dim, dim) + ridge)[1]
         u, _, vt = np.linalg.svd(_gaussian(z, arrays, label, False).T @ whitened)
         align[label] = u @ vt
     return align
