@@ -74,6 +74,10 @@ def test_normalise_verb_adds_and_removes_a_class_normaliser(tmp_path, capsys):
     labels = run.predict_content(images).argmax(1)
     codes = run.encode_style(images)
     assert not np.allclose(codes, run.encode_style(images, normalised=False))
+    # One pass gives both codes, each as its own call gives it.
+    own, mapped = run.style_codes(images)
+    np.testing.assert_allclose(own, run.encode_style(images, normalised=False), atol=1e-6)
+    np.testing.assert_allclose(mapped, codes, atol=1e-6)
     # Generating inverts the map: the same images as from the encoder's own code.
     np.testing.assert_allclose(run.generate(codes, labels), run.model.generate(
         run.encode_style(images, normalised=False), labels).numpy(), atol=1e-3)

@@ -79,9 +79,10 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
     mapped, read_back, fed, read_raw = [], [], [], []
     for label, swapped in run.each_label(swap_codes):
         mapped.append(swap_codes)
-        read_back.append(run.encode_style(swapped))
+        own_code, mapped_code = run.style_codes(swapped)
+        read_back.append(mapped_code)
         fed.append(run.generator_codes(swap_codes, np.full(len(swap_codes), label)))
-        read_raw.append(run.encode_style(swapped, normalised=False))
+        read_raw.append(own_code)
     scores["consistency"] = style_consistency(np.concatenate(mapped),
                                               np.concatenate(read_back), settings.seed)
     scores["consistency_own_code"] = style_consistency(np.concatenate(fed),

@@ -75,12 +75,13 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     for label, swapped in run.each_label(swap_codes):
         for kind, (judge, _) in judges.items():
             hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
-        swapped_codes.append(run.encode_style(swapped))
+        own_code, mapped_code = run.style_codes(swapped)
+        swapped_codes.append(mapped_code)
         swapped_features.append(predict(features, swapped))
         if "kept" in run.normalisers:  # the encoder's own code fed to the generator, and read back
             labels = np.full(len(swap_codes), label)
             raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
-            raw_round_trip[1].append(run.encode_style(swapped, normalised=False))
+            raw_round_trip[1].append(own_code)
     for kind, (_, info) in judges.items():
         info["swap_acc"] = float(np.mean(hits[kind]))
     strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])

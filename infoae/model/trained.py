@@ -57,11 +57,18 @@ class Run:
         normaliser = self.normalisers.get("kept" if pruned else "all") if normalised else None
         if normaliser is None:
             return predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
-        # One pass of the content head gives the class for the encoder and for the map.
+        return self.style_codes(images, pruned)[1]
+
+    def style_codes(self, images, pruned: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """(the encoder's own codes, the class-normalised codes) of images from one pass of the
+        content head and the encoder; the two are equal where the run has no normaliser."""
+        images = self.check_images(images)
+        # The content head's class goes to the conditional encoder and to the map.
         labels = self.predict_content(images).argmax(1).astype(np.int32)
         codes = predict_in_batches(lambda x, y: self.model.encode_style(x, y, pruned=pruned),
                                    images, labels)
-        return normaliser.forward(codes, labels)
+        normaliser = self.normalisers.get("kept" if pruned else "all")
+        return codes, (codes if normaliser is None else normaliser.forward(codes, labels))
 
     def predict_content(self, images) -> np.ndarray:
         """Class probabilities (N, num_classes) from the content head."""
