@@ -44,6 +44,16 @@ def test_pruning_mask_keeps_what_reaches_the_threshold():
     assert pruning_mask([0.05, 0.2, 0.1, 3.0], 5.0).tolist() == [0, 0, 0, 1]
 
 
+def test_map_names_take_their_options():
+    from infoae.evaluation.class_maps import parse_map
+
+    spec = parse_map("gaussian:layers=7:sampled:align")
+    assert (spec["layers"], spec["sampled"], spec["align"]) == (7, True, True)
+    assert parse_map("gaussian")["sampled"] is False
+    with pytest.raises(ValueError, match="only the gaussian map takes options"):
+        parse_map("moments:sampled")
+
+
 def test_sweep_refuses_a_bad_map_name_in_one_line(tmp_path):
     result = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path), "--maps", "gaussian:layer=3"],
                             capture_output=True, text=True, timeout=120)

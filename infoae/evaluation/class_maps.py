@@ -11,7 +11,9 @@ encoder's own. Used by scripts/class_map_sweep.py.
 
 A map is named "none", "moments" or "gaussian", the last optionally with its shape:
 "gaussian:layers=30:knots=9" (defaults: infoae.model.normalise.LAYERS and KNOTS), and
-"gaussian:align" turns each class's Gaussianized codes into one frame (ClassNormaliser.fit). Each map can
+"gaussian:align" turns each class's Gaussianized codes into one frame (ClassNormaliser.fit);
+"gaussian:sampled" fits the map on one draw of the variational code (mean + sd * noise) per
+image instead of its mean (the map is still applied to means). Each map can
 also be scored under other pruning thresholds (model.prune_nats): the dimensions kept are those
 whose information, as run.json records it, reaches the threshold.
 """
@@ -32,14 +34,15 @@ def parse_map(name: str) -> dict:
     kind, *options = name.strip().split(":")
     if kind not in KINDS:
         raise ValueError(f"class map {name!r}: the kind must be one of {KINDS}")
-    spec = {"kind": kind, "layers": LAYERS, "knots": KNOTS, "align": False}
+    spec = {"kind": kind, "layers": LAYERS, "knots": KNOTS, "align": False, "sampled": False}
     for option in options:
         key, _, value = option.partition("=")
-        if kind == "gaussian" and option == "align":
-            spec["align"] = True
+        if kind == "gaussian" and option in ("align", "sampled"):
+            spec[option] = True
         elif kind != "gaussian" or key not in ("layers", "knots") or not value.isdigit():
             raise ValueError(f"class map {name!r}: only the gaussian map takes options, "
-                             "layers=N, knots=N and align (e.g. gaussian:layers=30:knots=9)")
+                             "layers=N, knots=N, align and sampled "
+                             "(e.g. gaussian:layers=30:knots=9)")
         else:
             spec[key] = int(value)
     return spec
@@ -52,11 +55,25 @@ def fit_map(run: Run, data: DigitData, spec: dict) -> dict:
         return {}
     rows, _ = normaliser_images(run.config, data)
     images, labels = to_float(data.train[0][rows]), data.train[1][rows]
-    codes = predict_in_batches(lambda x, y: run.model.encode_style(x, y, pruned=True),
-                               images, labels.astype(np.int32))
+    if spec.get("sampled"):
+        codes = predict_in_batches(lambda x, y: _sampled_code(run.model, x, y),
+                                   images, labels.astype(np.int32))
+    else:
+        codes = predict_in_batches(lambda x, y: run.model.encode_style(x, y, pruned=True),
+                                   images, labels.astype(np.int32))
     return {"kept": ClassNormaliser.fit(codes, labels, run.num_classes, spec["kind"],
                                         layers=spec["layers"], knots=spec["knots"],
                                         align=spec["align"])}
+
+
+def _sampled_code(model, images, labels):
+    """One draw of the variational code (mean + sd * noise), pruned dimensions at 0."""
+    import keras
+    from keras import ops
+
+    mean, log_var = model.encoder_outputs(ops.convert_to_tensor(images, "float32"), labels, False)
+    noise = keras.random.normal(ops.shape(mean), seed=model.seed_generator)
+    return (mean + ops.exp(0.5 * log_var) * noise) * ops.convert_to_tensor(model.style_mask)
 
 
 def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
