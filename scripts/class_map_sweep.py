@@ -10,6 +10,9 @@ R^2 from the style code where the data has factors (MNIST morphometrics, SynDigi
 are fitted on the same training codes as the run's own; the run directory is not written to.
 --prune-nats 0.1 0.3 scores every map again with the dimensions that each pruning threshold
 (model.prune_nats) would have kept, from the information per dimension that run.json records.
+A second table says where each map's style consistency comes from: the swaps to the source's
+own label (no swap at all), the sources by their distance from the code's centre, and the
+least consistent label (every label's figure is in the --json rows).
 About 1-2 minutes per map for full MNIST on a 2-core CPU. See infoae/evaluation/class_maps.py.
 """
 

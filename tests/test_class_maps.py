@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from tests.helpers import ROOT
@@ -34,6 +35,8 @@ def test_sweep_scores_each_map_and_leaves_the_run_alone(trained_run, tmp_path, c
     # Without a map the mapped code is the encoder's own: both consistencies are one figure.
     assert rows[0]["consistency"] == pytest.approx(rows[0]["consistency_own_code"])
     assert rows[1]["consistency"] != pytest.approx(rows[1]["consistency_own_code"])
+    assert set(rows[1]["consistency_parts"]) >= {"same_label", "outer_10", "per_label"}
+    assert "least consistent label" in table
     assert {p.name: p.stat().st_mtime_ns for p in trained_run.iterdir()} == before
 
 
@@ -42,6 +45,28 @@ def test_pruning_mask_keeps_what_reaches_the_threshold():
 
     assert pruning_mask([0.05, 0.2, 0.1, 3.0], 0.1).tolist() == [0, 1, 1, 1]
     assert pruning_mask([0.05, 0.2, 0.1, 3.0], 5.0).tolist() == [0, 0, 0, 1]
+
+
+def test_consistency_parts_find_the_label_and_sources_that_lose_their_style():
+    from infoae.evaluation.class_maps import consistency_parts
+
+    rng = np.random.default_rng(0)
+    sources = rng.normal(size=(200, 3))
+    read_back = sources[None] + 0.05 * rng.normal(size=(10, 200, 3))
+    read_back[2] += 1.0  # swaps to a 2 lose their style
+    far = np.linalg.norm(sources - sources.mean(0), axis=1) >= np.quantile(
+        np.linalg.norm(sources - sources.mean(0), axis=1), 0.9)
+    read_back[:, far] += 0.5  # and so do the outermost sources
+    labels = np.arange(200) % 10
+    parts = consistency_parts(sources, read_back, read_back, sources[None] + 0 * read_back, labels)
+    assert int(np.argmax(parts["per_label"])) == 2
+    assert parts["outer_10"] > 3 * parts["middle_40"]
+    assert parts["inner_half"] == pytest.approx(parts["middle_40"], rel=0.3)
+    # The own-code figures compare fed and read-back codes of the own code alone.
+    assert parts["same_label_own_code"] > 0 and parts["same_label"] == pytest.approx(
+        np.mean(np.sum((read_back[labels, np.arange(200)] - sources) ** 2, 1))
+        / np.mean(np.sum((sources - sources[np.random.default_rng(0).permutation(200)]) ** 2, 1)),
+        rel=0.3)
 
 
 def test_map_names_take_their_options():

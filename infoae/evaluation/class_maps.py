@@ -104,6 +104,9 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
                                               np.concatenate(read_back), settings.seed)
     scores["consistency_own_code"] = style_consistency(np.concatenate(fed),
                                                        np.concatenate(read_raw), settings.seed)
+    scores["consistency_parts"] = consistency_parts(
+        swap_codes[:, kept], np.stack(read_back)[..., kept], np.stack(fed)[..., kept],
+        np.stack(read_raw)[..., kept], data.test[1][:sources], settings.seed)
     if FactorSource.available(data):
         source = FactorSource(data, settings.seed)
         n_train = min(settings.factor_train_size, n_probe)
@@ -113,6 +116,33 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
                                    source.categorical, settings.seed)
         scores["factor_r2"] = {name: float(v) for name, v in zip(source.names, values)}
     return scores
+
+
+def consistency_parts(sources, read_back, fed, read_raw, source_labels, seed: int = 0) -> dict:
+    """Where the style consistency of swaps comes from. sources (N, D): the source codes;
+    read_back (L, N, D): their swaps to each of L labels, re-encoded (mapped code); fed and
+    read_raw (L, N, D): the same in the encoder's own code. Each part is a mean squared
+    distance over the mean squared distance between random pairs, as style_consistency:
+    "same_label" (the swap to the source's own label, no swap at all), by the source's
+    distance from the code's centre ("inner_half", "middle_40", "outer_10" per cent) and by
+    the label drawn ("per_label")."""
+    rng = np.random.default_rng(seed)
+
+    def ratio(codes, read):
+        flat = codes.reshape(-1, codes.shape[-1])
+        pairs = np.mean(np.sum((flat - flat[rng.permutation(len(flat))]) ** 2, axis=1))
+        return np.sum((read - codes) ** 2, axis=-1) / max(pairs, 1e-12)
+
+    mapped = ratio(np.broadcast_to(sources, read_back.shape), read_back)  # (L, N)
+    own = ratio(fed, read_raw)
+    same = np.arange(len(read_back))[:, None] == np.asarray(source_labels)[None, :]
+    radius = np.linalg.norm(sources - sources.mean(0), axis=1)
+    median, top = np.quantile(radius, [0.5, 0.9])
+    rings = {"inner_half": radius < median, "middle_40": (radius >= median) & (radius < top),
+             "outer_10": radius >= top}
+    return {"same_label": float(mapped[same].mean()), "same_label_own_code": float(own[same].mean()),
+            **{name: float(mapped[:, ring].mean()) for name, ring in rings.items()},
+            "per_label": [float(row.mean()) for row in mapped]}
 
 
 def pruning_mask(nats, threshold: float) -> np.ndarray:
@@ -174,4 +204,14 @@ def markdown(rows: list[dict], factors: list[str] | None = None) -> str:
                                                            "consistency_own_code")),
                  *(f"{row['factor_r2'][n]:.3f}" for n in names)]
         lines.append("| " + " | ".join(cells) + " |")
+    if all("consistency_parts" in row for row in rows):
+        lines += ["", "| map | same label, mapped / own code | sources' inner half | middle 40% "
+                  "| outer 10% | least consistent label |", "|---|---|---|---|---|---|"]
+        for row in rows:
+            part = row["consistency_parts"]
+            worst = int(np.argmax(part["per_label"]))
+            lines.append(f"| {row['map']} | {part['same_label']:.4f} / "
+                         f"{part['same_label_own_code']:.4f} | {part['inner_half']:.4f} | "
+                         f"{part['middle_40']:.4f} | {part['outer_10']:.4f} | "
+                         f"{worst} ({part['per_label'][worst]:.4f}) |")
     return "\n".join(lines)
