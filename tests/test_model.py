@@ -8,7 +8,7 @@ from keras import ops
 from infoae.config import load_config
 from infoae.model.autoencoder import build_model, count_parameters
 from infoae.model.layers import GradientReversal, random_shift
-from infoae.model.losses import class_mmd, class_prior_mmd, dann_lambda
+from infoae.model.losses import class_mmd, dann_lambda
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
@@ -120,20 +120,6 @@ def test_class_mmd_detects_class_dependence():
     assert float(np.mean(class_mmd(1e-3 * dependent, labels, 10))) == pytest.approx(high, rel=0.05)
 
 
-def test_class_prior_mmd_sees_a_class_off_the_prior():
-    rng = np.random.default_rng(0)
-    labels = np.repeat(np.arange(10), 30)
-    prior = rng.normal(size=(300, 6)).astype("float32")
-    on_prior = rng.normal(size=(300, 6)).astype("float32")
-    low = float(np.mean(class_prior_mmd(on_prior, labels, 10, prior)))
-    narrow = on_prior.copy()
-    narrow[labels == 4] *= 0.2  # one class drawn at a fifth of the prior's spread
-    high = float(np.mean(class_prior_mmd(narrow, labels, 10, prior)))
-    assert abs(low) < 0.01 and high > 0.03
-    # Not scale-free: the prior fixes the scale, so shrinking every code is seen.
-    assert float(np.mean(class_prior_mmd(0.2 * on_prior, labels, 10, prior))) > 0.3
-
-
 def test_info_term_trains_generator_but_never_the_content_head():
     overrides = ["loss.reconstruction=0", "loss.content=0", "loss.adversary=0", "loss.kl=0",
                  "loss.independence=0", "loss.info=1", "adversary.extra_steps=0"]
@@ -180,33 +166,6 @@ def test_swap_cycle_trains_encoder_and_generator_to_keep_the_swapped_style():
                    for a, w in zip(content_before, model.content_head.trainable_weights))
         consistency[weight] = _swap_consistency(model, images, labels)
     assert consistency[3] < 0.7 * consistency[0], consistency
-
-
-def test_class_prior_trains_the_codes_towards_the_prior():
-    rng = np.random.default_rng(0)
-    images = rng.random((64, 28, 28, 1)).astype("float32")
-    labels = np.arange(64) % 10
-    prior = rng.normal(size=(2000, 16)).astype("float32")
-    distance = {}
-    for weight in (0, 10):
-        keras.utils.set_random_seed(0)
-        overrides = ["loss.content=0", "loss.adversary=0", "loss.independence=0", "loss.info=0",
-                     "loss.kl=0", f"loss.class_prior={weight}", "adversary.extra_steps=0"]
-        model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
-        for _ in range(30):
-            logs = model.train_on_batch(images, labels, return_dict=True)
-        assert ("class_prior" in logs) == (weight > 0) and np.isfinite(logs["loss"])
-        mean, log_var = map(_numpy, model.encoder_outputs(ops.convert_to_tensor(images),
-                                                          ops.convert_to_tensor(labels)))
-        sampled = np.concatenate([mean + np.exp(0.5 * log_var) * rng.normal(size=mean.shape)
-                                  for _ in range(10)]).astype("float32")
-        distance[weight] = float(np.mean(class_prior_mmd(sampled, np.tile(labels, 10), 10, prior)))
-    # Reconstruction alone moves the codes off the prior; the term holds them near it.
-    assert distance[10] < 0.5 * distance[0], distance
-    # A deterministic code has nothing to sample: the term is off, as the KL term is.
-    paper = build_model(load_config(overrides=["model.variational=false", "loss.class_prior=1"]),
-                        (28, 28, 1), steps_per_epoch=10)
-    assert "class_prior" not in paper.train_on_batch(images, labels, return_dict=True)
 
 
 def test_train_step_updates_adversary_and_ramps_lambda():

@@ -128,16 +128,11 @@ class LossConfig:
     # codes of the batch (0 = off). It trains what style consistency measures: a swap keeps its
     # source's style, read alike for every class; shrinking the code cannot lower it.
     swap_cycle: float = 0.0
-    # Class prior: squared MMD between each class's sampled codes (mean + sd * noise) and
-    # draws from the prior N(0, I), weighted by the class's share (0 = off; variational code
-    # only). Every class's codes pushed to the one Gaussian the class map maps them to, so
-    # that the map has less to bend (InfoVAE's prior MMD, per class).
-    class_prior: float = 0.0
 
     def validate(self) -> None:
         for key in ("reconstruction", "content", "adversary", "kl", "independence", "info",
                     "cycle", "perceptual_content", "perceptual_style", "tv", "swap_style",
-                    "swap_cycle", "class_prior"):
+                    "swap_cycle"):
             check(f"loss.{key}", getattr(self, key) >= 0.0, "a number >= 0")
         check("loss.generator_label", self.generator_label in ("true", "predicted"),
                "'true' or 'predicted'")

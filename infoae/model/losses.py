@@ -9,7 +9,6 @@ computed, not tracked and not shown. Per-sample losses of a batch:
   the encoder to remove class information from the style code (the paper's network B);
 - kl: KL divergence of a variational style code from N(0, I);
 - independence: squared MMD between each class's codes and all codes (VFAE);
-- class_prior: squared MMD between each class's sampled codes and draws from N(0, I);
 - cycle: L1 between a prior code and the re-encoded generate(prior code, random label);
 - perceptual_content, perceptual_style, tv: Johnson et al.'s losses of the reconstruction;
 - info (swap term): the frozen content head must read label j in generate(code_i, j);
@@ -39,8 +38,7 @@ class LossTerm:
 
 TERMS = (LossTerm("reconstruction", "reconstruction"), LossTerm("content_ce", "content"),
          LossTerm("adversary_ce", "adversary"), LossTerm("kl", "kl"),
-         LossTerm("independence", "independence"),
-         LossTerm("class_prior", "class_prior"), LossTerm("cycle", "cycle"),
+         LossTerm("independence", "independence"), LossTerm("cycle", "cycle"),
          LossTerm("perceptual_content", "perceptual_content"),
          LossTerm("perceptual_style", "perceptual_style"), LossTerm("tv", "tv"),
          LossTerm("info", "info", swap=True), LossTerm("swap_style", "swap_style", swap=True),
@@ -51,7 +49,7 @@ def loss_weights(config: Config) -> dict[str, float]:
     """The weight of every term that is on (weight > 0), by name, in the order of TERMS."""
     weights = {t.name: float(getattr(config.loss, t.weight_key)) for t in TERMS}
     if not config.model.variational:
-        weights["kl"] = weights["class_prior"] = 0.0  # both need a variational code
+        weights["kl"] = 0.0
     return {name: w for name, w in weights.items() if w > 0}
 
 
@@ -106,32 +104,6 @@ def class_mmd(codes, labels, num_classes: int, bandwidths=(0.25, 1.0, 4.0)):
     return ops.ones_like(codes[:, 0]) * ops.sum(counts / n * per_class)
 
 
-def class_prior_mmd(codes, labels, num_classes: int, prior, bandwidths=(0.25, 1.0, 4.0)):
-    """Per-sample share of sum_c (n_c / n) * MMD^2(codes of class c, prior draws), with the
-    kernel of class_mmd on the codes as they are (not standardised: the prior fixes the
-    scale). prior: draws (m, dim) from the distribution every class's codes should follow."""
-    dim = ops.cast(ops.shape(codes)[-1], codes.dtype)
-
-    def kernel(a, b):
-        distances = (ops.sum(ops.square(a), -1)[:, None] + ops.sum(ops.square(b), -1)[None, :]
-                     - 2.0 * a @ ops.transpose(b)) / dim
-        return sum(ops.exp(-distances / (2.0 * w)) for w in bandwidths)
-
-    self_kernel = float(len(bandwidths))
-    one_hot = ops.one_hot(ops.cast(labels, "int32"), num_classes)
-    counts = ops.sum(one_hot, axis=0)
-    n = ops.cast(ops.shape(codes)[0], codes.dtype)
-    m = ops.cast(ops.shape(prior)[0], codes.dtype)
-    class_sums = ops.transpose(one_hot) @ kernel(codes, codes)
-    within = ((ops.diagonal(class_sums @ one_hot) - counts * self_kernel)
-              / ops.maximum(counts * (counts - 1.0), 1.0))
-    cross = (ops.sum(ops.transpose(one_hot) @ kernel(codes, prior), axis=-1)
-             / ops.maximum(counts * m, 1.0))
-    total = (ops.sum(kernel(prior, prior)) - m * self_kernel) / (m * (m - 1.0))
-    per_class = ops.where(counts > 1, within - 2.0 * cross + total, 0.0)
-    return ops.ones_like(codes[:, 0]) * ops.sum(counts / n * per_class)
-
-
 def _cross_entropy(labels, logits):
     return keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
 
@@ -168,11 +140,6 @@ def batch_losses(model, images, labels, training: bool):
         per_sample["kl"] = kl
     if "independence" in weights:
         per_sample["independence"] = class_mmd(watched, labels, model.num_classes)
-    if "class_prior" in weights and kl is not None:
-        prior = keras.random.normal(ops.shape(mean), seed=model.seed_generator)
-        sampled = mean + ops.exp(0.5 * log_var) * keras.random.normal(
-            ops.shape(mean), seed=model.seed_generator)
-        per_sample["class_prior"] = class_prior_mmd(sampled, labels, model.num_classes, prior)
     if "cycle" in weights:
         per_sample["cycle"] = cycle_loss(model, ops.shape(images)[0], training)
     per_sample.update(perceptual_losses(model, images, recon))
