@@ -9,7 +9,7 @@ from infoae.config import BASE_KEY, Config, ConfigError, load_config, parse_over
 
 def test_defaults_are_valid():
     config = load_config()
-    assert config.model.style_dim == 16
+    assert config.model.style_dim == 6
     assert config.train.learning_rate == 0.001
 
 

@@ -72,18 +72,19 @@ def test_parameter_counts_mnist(configs_dir, config_file, widths):
     conv = [((5, 5, 1, 32), 32), ((5, 5, 32, 64), 64), ((3, 3, 64, 128), 128)]
     flat = 4 * 4 * 128  # 28 -> 14 -> 7 -> 4 with "same" stride-2 convolutions.
     label = 10 if config.model.conditional_encoder else 0
-    encoder = _count(*conv, ((flat + label, 256), 256), ((256, 16), 16),
-                     *([((256, 16), 16)] if config.model.variational else []))
+    d = config.model.style_dim  # 6 by default, 16 in paper.toml
+    encoder = _count(*conv, ((flat + label, 256), 256), ((256, d), d),
+                     *([((256, d), d)] if config.model.variational else []))
     content = _count(((3, 3, 1, 32), 32), ((3, 3, 32, 32), 32), ((3, 3, 32, 64), 64),
                      ((3, 3, 64, 64), 64), ((7 * 7 * 64, 256), 256), ((256, 10), 10))
-    adversary = _count(((16, 256), 256), ((256, 10), 10))
+    adversary = _count(((d, 256), 256), ((256, 10), 10))
     a, b, c = widths  # Transposed kernels are (k, k, out, in); batch norms add 2 per channel.
-    generator = _count(((26, 4 * 4 * a), 0), ((2 * 4 * 4 * a,), 0),
+    generator = _count(((d + 10, 4 * 4 * a), 0), ((2 * 4 * 4 * a,), 0),
                        ((4, 4, a, a), 0), ((2 * a,), 0),
                        ((4, 4, b, a), 0), ((2 * b,), 0),
                        ((4, 4, c, b), 0), ((2 * c,), 0), ((3, 3, c, 1), 1))
     if config_file is None:
-        assert count_parameters(model.style_encoder) == encoder == 661280
+        assert count_parameters(model.style_encoder) == encoder == 656140
     assert count_parameters(model.content_head) == content
     assert count_parameters(model.adversary) == adversary
     assert count_parameters(model.generator) == generator
@@ -211,7 +212,8 @@ def test_resize_convolution_generator(shape):
     model = build_model(config, shape)
     kinds = [type(layer).__name__ for layer in model.generator.layers]
     assert kinds.count("UpSampling2D") == 3 and "Conv2DTranspose" not in kinds
-    generated = _numpy(model.generate(np.zeros((2, 16), "float32"), np.array([1, 7])))
+    generated = _numpy(model.generate(np.zeros((2, config.model.style_dim), "float32"),
+                                      np.array([1, 7])))
     assert generated.shape == (2,) + shape
     assert generated.min() >= 0.0 and generated.max() <= 1.0
 

@@ -20,7 +20,7 @@ class ModelConfig:
     # generator alike.
     kind: str = "infoae"
     # Size of the style code (the encoder's last dense layer).
-    style_dim: int = 16
+    style_dim: int = 6
     # Channels of the encoder's three stride-2 convolutions (5x5, 5x5, 3x3).
     encoder_filters: list[int] = field(default_factory=lambda: [32, 64, 128])
     # Width of the encoder's first dense layer (the second one is the style code).
