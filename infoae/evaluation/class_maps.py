@@ -55,12 +55,10 @@ def fit_map(run: Run, data: DigitData, spec: dict) -> dict:
         return {}
     rows, _ = normaliser_images(run.config, data)
     images, labels = to_float(data.train[0][rows]), data.train[1][rows]
-    if spec.get("sampled"):
-        codes = predict_in_batches(lambda x, y: _sampled_code(run.model, x, y),
-                                   images, labels.astype(np.int32))
-    else:
-        codes = predict_in_batches(lambda x, y: run.model.encode_style(x, y, pruned=True),
-                                   images, labels.astype(np.int32))
+    encode = _sampled_code if spec["sampled"] else (
+        lambda model, x, y: model.encode_style(x, y, pruned=True))
+    codes = predict_in_batches(lambda x, y: encode(run.model, x, y), images,
+                               labels.astype(np.int32))
     return {"kept": ClassNormaliser.fit(codes, labels, run.num_classes, spec["kind"],
                                         layers=spec["layers"], knots=spec["knots"],
                                         align=spec["align"])}
