@@ -27,8 +27,11 @@ def test_sweep_scores_each_map_and_leaves_the_run_alone(trained_run, tmp_path, c
     # Threshold 0 keeps every dimension; one no dimension reaches keeps the most informative.
     assert [row["dims_kept"] for row in rows] == [16, 16, 1, 1]
     table = capsys.readouterr().out
-    rows_printed = [line for line in table.splitlines() if line.startswith("| ")]
-    assert len(rows_printed) == 5 and "slant R^2" in rows_printed[0]  # head and one line per row
+    scores, parts = table.strip().split("\n\n")  # the scores, then where the consistency comes from
+    for printed, column in ((scores, "slant R^2"), (parts, "outer 10%")):
+        rows_printed = [line for line in printed.splitlines() if line.startswith("| ")]
+        assert len(rows_printed) == 5 and column in rows_printed[0]  # head, a line per row
+        assert [line.split(" | ")[1] for line in rows_printed[1:]] == ["0", "0", "1e+09", "1e+09"]
     for row in rows:
         assert 0.0 <= row["leak_linear"] <= 1.0 and 0.0 <= row["leak_mlp"] <= 1.0
         assert set(row["factor_r2"]) >= {"thickness", "slant"}

@@ -203,12 +203,14 @@ def markdown(rows: list[dict], factors: list[str] | None = None) -> str:
                  *(f"{row['factor_r2'][n]:.3f}" for n in names)]
         lines.append("| " + " | ".join(cells) + " |")
     if all("consistency_parts" in row for row in rows):
-        lines += ["", "| map | same label, mapped / own code | sources' inner half | middle 40% "
-                  "| outer 10% | least consistent label |", "|---|---|---|---|---|---|"]
+        head = ["map", *(["prune nats"] if pruned else []), "same label, mapped / own code",
+                "sources' inner half", "middle 40%", "outer 10%", "least consistent label"]
+        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for row in rows:
             part = row["consistency_parts"]
             worst = int(np.argmax(part["per_label"]))
-            lines.append(f"| {row['map']} | {part['same_label']:.4f} / "
+            prune = f" {row['prune_nats']:g} |" if pruned else ""
+            lines.append(f"| {row['map']} |{prune} {part['same_label']:.4f} / "
                          f"{part['same_label_own_code']:.4f} | {part['inner_half']:.4f} | "
                          f"{part['middle_40']:.4f} | {part['outer_10']:.4f} | "
                          f"{worst} ({part['per_label'][worst]:.4f}) |")
