@@ -233,3 +233,22 @@ def test_probes_run_on_one_blas_thread_with_the_same_figures(factors):
     assert np.array_equal(np.asarray(parallel["importance"]),
                           np.stack([imp for imp, _ in sequential], axis=1))
     assert parallel["per_factor_score"] == [score for _, score in sequential]
+
+
+def test_style_consistency_is_zero_when_kept_about_one_when_lost_and_the_mean_of_its_ratios():
+    from infoae.evaluation.metrics import consistency_ratios, style_consistency
+
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(4000, 5))
+    assert style_consistency(codes, codes) == 0.0
+    lost = rng.normal(size=codes.shape)  # the swap's code has nothing of its source's
+    # E|a - b|^2 over independent codes is 2 D, the random pairs' distance too: about 1.
+    assert style_consistency(codes, lost) == pytest.approx(1.0, abs=0.05)
+    near = codes + 0.1 * rng.normal(size=codes.shape)
+    assert style_consistency(codes, near) == pytest.approx(0.01 / 2, rel=0.1)
+    # Per code, of any leading shape: the mean of the ratios is the consistency.
+    stacked = np.stack([codes, codes])
+    ratios = consistency_ratios(stacked, np.stack([near, lost]))
+    assert ratios.shape == (2, 4000)
+    assert ratios[0].mean() < 0.01 < 0.9 < ratios[1].mean()
+    assert float(consistency_ratios(codes, near).mean()) == style_consistency(codes, near)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from infoae.data import DigitData, to_float
-from infoae.evaluation.metrics import probe_accuracies, style_consistency
+from infoae.evaluation.metrics import consistency_ratios, probe_accuracies, style_consistency
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
 from infoae.model.trained import Run
@@ -124,15 +124,8 @@ def consistency_parts(sources, read_back, fed, read_raw, source_labels, seed: in
     "same_label" (the swap to the source's own label, no swap at all), by the source's
     distance from the code's centre ("inner_half", "middle_40", "outer_10" per cent) and by
     the label drawn ("per_label")."""
-    rng = np.random.default_rng(seed)
-
-    def ratio(codes, read):
-        flat = codes.reshape(-1, codes.shape[-1])
-        pairs = np.mean(np.sum((flat - flat[rng.permutation(len(flat))]) ** 2, axis=1))
-        return np.sum((read - codes) ** 2, axis=-1) / max(pairs, 1e-12)
-
-    mapped = ratio(np.broadcast_to(sources, read_back.shape), read_back)  # (L, N)
-    own = ratio(fed, read_raw)
+    mapped = consistency_ratios(np.broadcast_to(sources, read_back.shape), read_back, seed)
+    own = consistency_ratios(fed, read_raw, seed)  # both (L, N)
     same = np.arange(len(read_back))[:, None] == np.asarray(source_labels)[None, :]
     radius = np.linalg.norm(sources - sources.mean(0), axis=1)
     median, top = np.quantile(radius, [0.5, 0.9])

@@ -80,15 +80,21 @@ def psnr(reference, reconstruction) -> np.ndarray:
     return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
 
 
+def consistency_ratios(codes, read_back, seed: int = 0) -> np.ndarray:
+    """Per code: the squared distance between a code and its swap's re-encoded code, divided by
+    the mean squared distance between codes of random pairs. codes and read_back: (..., D)
+    arrays of one shape; the pairs are drawn from all of codes."""
+    codes, read_back = np.asarray(codes), np.asarray(read_back)
+    flat = codes.reshape(-1, codes.shape[-1])
+    partners = np.random.default_rng(seed).permutation(len(flat))
+    random_pairs = np.mean(np.sum((flat - flat[partners]) ** 2, axis=1))
+    return np.sum((read_back - codes) ** 2, axis=-1) / max(random_pairs, 1e-12)
+
+
 def style_consistency(source_codes, swapped_codes, seed: int = 0) -> float:
     """Mean squared distance between source and re-encoded swap codes, divided by the mean
     squared distance between codes of random pairs (0 = style kept exactly, ~1 = lost)."""
-    source_codes = np.asarray(source_codes)
-    rng = np.random.default_rng(seed)
-    partners = rng.permutation(len(source_codes))
-    random_pairs = np.mean(np.sum((source_codes - source_codes[partners]) ** 2, axis=1))
-    kept = np.mean(np.sum((np.asarray(swapped_codes) - source_codes) ** 2, axis=1))
-    return float(kept / max(random_pairs, 1e-12))
+    return float(np.mean(consistency_ratios(source_codes, swapped_codes, seed)))
 
 
 def frechet_distance(features_a, features_b) -> float:
