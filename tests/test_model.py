@@ -181,6 +181,36 @@ def test_train_step_updates_adversary_and_ramps_lambda():
     assert int(model.optimizer.iterations) == 3
 
 
+def test_adversary_reset_draws_fresh_weights_and_restarts_its_optimizer_inside_fit():
+    """adversary.reset_epochs: at the start of every N-th epoch the adversary gets new weights
+    (the same ones for the same seed) and Adam's moments and step count restart (its learning
+    rate stays); on JAX the reset must reach the state the compiled step carries."""
+    from infoae.training.callbacks import AdversaryReset, reset_adversary
+
+    model = build_model(load_config(overrides=["adversary.extra_steps=1", "model.style_dim=4"]),
+                        (28, 28, 1), steps_per_epoch=2)
+    images = np.random.default_rng(0).random((32, 28, 28, 1)).astype("float32")
+    labels = np.arange(32) % 10
+    model.fit(images, labels, batch_size=16, epochs=3, verbose=0,
+              callbacks=[AdversaryReset(every=2, seed=0)])
+    # 2 steps per epoch, 1 extra adversary update each: 6 without the reset at epoch 2's start.
+    assert int(model.adversary_optimizer.iterations) == 2
+    assert int(model.optimizer.iterations) == 6
+    rate = float(_numpy(model.adversary_optimizer.learning_rate))
+    assert rate == pytest.approx(model.config.adversary.learning_rate)
+
+    trained = [_numpy(w) for w in model.adversary.trainable_weights]
+    reset_adversary(model, seed=7)
+    first = [_numpy(w) for w in model.adversary.trainable_weights]
+    reset_adversary(model, seed=7)
+    again = [_numpy(w) for w in model.adversary.trainable_weights]
+    assert all(np.array_equal(a, b) for a, b in zip(first, again))
+    assert not any(np.array_equal(a, b) for a, b in zip(trained, first) if a.ndim == 2)
+    assert all(not np.any(_numpy(v)) for v in model.adversary_optimizer.variables
+               if v.name != "learning_rate")
+    assert float(_numpy(model.adversary_optimizer.learning_rate)) == rate
+
+
 def test_pruning_drops_dimensions_that_carry_nothing():
     """Dimensions whose mean is constant and whose variance is the prior's carry 0 nats and
     are set to 0 in the style code; informative ones are kept untouched."""

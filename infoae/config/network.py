@@ -155,6 +155,11 @@ class AdversaryConfig:
     # training; dimensions drowned in noise then carry no signal for the adversary, and the KL
     # term alone pulls their means to 0). Only differs for a variational code.
     code: str = "mean"
+    # Re-initialise the adversary (its weights and its optimizer's state) at the start of
+    # every N-th epoch (0 = never). The encoder learns to fool the classifier it trains
+    # against; a fresh one reads the class wherever the old one had been fooled, as a fresh
+    # probe does (Elazar and Goldberg 2018).
+    reset_epochs: int = 0
 
     def validate(self) -> None:
         check("adversary.schedule", self.schedule in ("dann", "constant"), "'dann' or 'constant'")
@@ -162,6 +167,7 @@ class AdversaryConfig:
         check("adversary.extra_steps", 0 <= self.extra_steps <= 20, "an integer in [0, 20]")
         check("adversary.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
         check("adversary.code", self.code in ("mean", "sample"), "'mean' or 'sample'")
+        check("adversary.reset_epochs", self.reset_epochs >= 0, "an integer >= 0 (0 = never)")
 
 
 

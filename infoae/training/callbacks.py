@@ -1,4 +1,5 @@
-"""Keras callbacks for training runs: checkpoints, divergence stop, disentanglement monitor."""
+"""Keras callbacks for training runs: checkpoints, divergence stop, disentanglement monitor,
+adversary resets."""
 
 from __future__ import annotations
 
@@ -52,6 +53,40 @@ class EpochCheckpoint(keras.callbacks.Callback):
         for old in self.directory.glob("epoch-*.weights.h5"):
             if old.name not in named:
                 old.unlink()
+
+
+class AdversaryReset(keras.callbacks.Callback):
+    """Re-initialises the adversary at the start of every ``every``-th epoch (not the first):
+    new weights drawn from each layer's initialiser (seeded by the run's seed and the epoch,
+    so a resumed run draws the same ones) and a fresh optimizer state (Adam's moments and step
+    count; its learning rate is kept)."""
+
+    def __init__(self, every: int, seed: int = 0):
+        super().__init__()
+        self.every, self.seed = int(every), int(seed)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.every > 0 and epoch > 0 and epoch % self.every == 0:
+            reset_adversary(self.model, self.seed * 1000 + epoch)
+
+
+def reset_adversary(model, seed: int) -> None:
+    """Fresh weights and optimizer state for model.adversary (see AdversaryReset)."""
+    for index, layer in enumerate(model.adversary.layers):
+        for name in ("kernel", "bias"):
+            variable = getattr(layer, name, None)
+            initializer = getattr(layer, f"{name}_initializer", None)
+            if variable is None or initializer is None:
+                continue
+            config = initializer.get_config()
+            if "seed" in config:
+                config["seed"] = seed * 100 + index
+            fresh = initializer.__class__.from_config(config)
+            variable.assign(fresh(variable.shape, variable.dtype))
+    optimizer = model.adversary_optimizer
+    for variable in optimizer.variables:
+        if variable.name != "learning_rate":
+            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

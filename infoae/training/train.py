@@ -29,10 +29,13 @@ from infoae.training.style_code import (check_normaliser_data, fit_normalisers, 
 def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     import keras
 
-    from infoae.training.callbacks import DisentanglementMonitor, EpochCheckpoint, StopOnNonFinite
+    from infoae.training.callbacks import (AdversaryReset, DisentanglementMonitor, EpochCheckpoint,
+                                           StopOnNonFinite)
 
     (run_dir / "logs").mkdir(exist_ok=True)
     callbacks = [StopOnNonFinite()]
+    if config.model.kind == "infoae" and config.adversary.reset_epochs > 0:
+        callbacks.append(AdversaryReset(config.adversary.reset_epochs, config.train.seed))
     n_monitor = min(config.train.monitor_size, len(data.validation[1]))
     if n_monitor:
         callbacks.append(DisentanglementMonitor(to_float(data.validation[0][:n_monitor]),
