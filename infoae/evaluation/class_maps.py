@@ -182,29 +182,36 @@ def sweep(run: Run, data: DigitData, names: list[str], sources: int = 1000,
 
 
 def markdown(rows: list[dict], factors: list[str] | None = None) -> str:
-    """The sweep as a markdown table (factors: which factor R^2 columns; all by default)."""
+    """The sweep as a markdown table (factors: which factor R^2 columns; all by default), and
+    where each row's consistency comes from as a second table when the rows have its parts."""
     names = factors if factors is not None else list(rows[0].get("factor_r2", {}))
     pruned = "prune_nats" in rows[0]
-    head = ["map", *(["prune nats"] if pruned else []), "dims", "leak MLP", "leak linear",
-            "consistency", "in the encoder's own code", *[f"{n} R^2" for n in names]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row["map"], *([f"{row['prune_nats']:g}"] if pruned else []),
-                 str(row["dims_kept"]), *(f"{row[k]:.4f}" for k in ("leak_mlp", "leak_linear",
-                                                           "consistency",
-                                                           "consistency_own_code")),
-                 *(f"{row['factor_r2'][n]:.3f}" for n in names)]
-        lines.append("| " + " | ".join(cells) + " |")
-    if all("consistency_parts" in row for row in rows):
-        head = ["map", *(["prune nats"] if pruned else []), "same label, mapped / own code",
-                "sources' inner half", "middle 40%", "outer 10%", "least consistent label"]
-        lines += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+
+    def table(head: list[str], cells) -> list[str]:
+        """A line per row: the map (and pruning threshold), then cells(row)."""
+        head = ["map", *(["prune nats"] if pruned else []), *head]
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for row in rows:
-            part = row["consistency_parts"]
-            worst = int(np.argmax(part["per_label"]))
-            prune = f" {row['prune_nats']:g} |" if pruned else ""
-            lines.append(f"| {row['map']} |{prune} {part['same_label']:.4f} / "
-                         f"{part['same_label_own_code']:.4f} | {part['inner_half']:.4f} | "
-                         f"{part['middle_40']:.4f} | {part['outer_10']:.4f} | "
-                         f"{worst} ({part['per_label'][worst]:.4f}) |")
+            key = [row["map"], *([f"{row['prune_nats']:g}"] if pruned else [])]
+            lines.append("| " + " | ".join(key + cells(row)) + " |")
+        return lines
+
+    def scores(row) -> list[str]:
+        return [str(row["dims_kept"]),
+                *(f"{row[k]:.4f}" for k in ("leak_mlp", "leak_linear", "consistency",
+                                            "consistency_own_code")),
+                *(f"{row['factor_r2'][n]:.3f}" for n in names)]
+
+    def parts(row) -> list[str]:
+        part = row["consistency_parts"]
+        worst = int(np.argmax(part["per_label"]))
+        return [f"{part['same_label']:.4f} / {part['same_label_own_code']:.4f}",
+                *(f"{part[ring]:.4f}" for ring in ("inner_half", "middle_40", "outer_10")),
+                f"{worst} ({part['per_label'][worst]:.4f})"]
+
+    lines = table(["dims", "leak MLP", "leak linear", "consistency", "in the encoder's own code",
+                   *[f"{n} R^2" for n in names]], scores)
+    if all("consistency_parts" in row for row in rows):
+        lines += ["", *table(["same label, mapped / own code", "sources' inner half",
+                              "middle 40%", "outer 10%", "least consistent label"], parts)]
     return "\n".join(lines)
