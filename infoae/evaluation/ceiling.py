@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from infoae.data import DigitData
+from infoae.tables import markdown_table
 
 
 def within_class_scores(values, labels, reference, reference_labels) -> np.ndarray:
@@ -82,9 +83,6 @@ def markdown(rows: list[dict]) -> str:
     """The ceiling rows as a markdown table."""
     names = list(rows[0]["factor_r2"])
     head = ["code", "leak MLP", *[f"{n} R^2" for n in names]]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [row["code"], f"{row['leak_mlp']:.4f}",
-                 *(f"{row['factor_r2'][n]:.3f}" for n in names)]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    return "\n".join(markdown_table(head, (
+        [row["code"], f"{row['leak_mlp']:.4f}", *(f"{row['factor_r2'][n]:.3f}" for n in names)]
+        for row in rows)))

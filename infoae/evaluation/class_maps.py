@@ -27,6 +27,7 @@ from infoae.evaluation.metrics import consistency_ratios, probe_accuracies, styl
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
 from infoae.model.trained import Run
+from infoae.tables import markdown_table
 
 
 def parse_map(name: str) -> dict:
@@ -190,11 +191,9 @@ def markdown(rows: list[dict], factors: list[str] | None = None) -> str:
     def table(head: list[str], cells) -> list[str]:
         """A line per row: the map (and pruning threshold), then cells(row)."""
         head = ["map", *(["prune nats"] if pruned else []), *head]
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        for row in rows:
-            key = [row["map"], *([f"{row['prune_nats']:g}"] if pruned else [])]
-            lines.append("| " + " | ".join(key + cells(row)) + " |")
-        return lines
+        return markdown_table(head, (
+            [row["map"], *([f"{row['prune_nats']:g}"] if pruned else []), *cells(row)]
+            for row in rows))
 
     def scores(row) -> list[str]:
         return [str(row["dims_kept"]),

@@ -16,6 +16,7 @@ import numpy as np
 from infoae.errors import RunDirError
 from infoae.evaluation.factors import mean_score
 from infoae.rundir import CONFIG_FILE, METRICS_FILE, RUN_FILE, load_run_config, read_json
+from infoae.tables import markdown_table
 
 CORE = (("content", "content_acc"), ("leak lin", "style_leak_linear"),
         ("leak MLP", "style_leak_mlp"), ("swap", "swap_acc"), ("style cons.", "style_consistency"),
@@ -132,8 +133,7 @@ def compare_table(run_dirs, group_seeds: bool = True) -> str:
     columns = list(rows[0])
     for row in rows[1:]:
         columns += [c for c in row if c not in columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(_cell(row.get(c)) for c in columns) + " |" for row in rows]
+    lines = markdown_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
     differing = differing_settings([group[0] for group in groups])
     if differing and len(groups) > 1:
         lines.append("")

@@ -30,6 +30,7 @@ from infoae.evaluation.judge import judge_features, judge_labels, train_judge
 from infoae.evaluation.metrics import frechet_distance
 from infoae.model.classifiers import predict, predict_in_batches
 from infoae.model.perceptual import PerceptualLoss
+from infoae.tables import markdown_table
 from infoae.transfer.gatys import Gatys, infoae_transfer
 
 
@@ -160,7 +161,7 @@ def format_comparison(report: dict) -> str:
     header = ["method", "transfer acc", *(["factor error"] if has_factors else []),
               "Gram style loss", "FDD", "s / image (batched)", "speed-up vs Gatys",
               "s for one pair", "speed-up, one pair"]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    body = []
     for name, row in report["rows"].items():
         cells = [name, f"{row['transfer_acc']:.3f}"]
         if has_factors:
@@ -171,7 +172,8 @@ def format_comparison(report: dict) -> str:
                   f"{row['latency_s']:.2e}" if "latency_s" in row else "-",
                   f"{row['latency_speedup_vs_gatys']:.0f}x" if "latency_speedup_vs_gatys" in row
                   else "-"]
-        lines.append("| " + " | ".join(cells) + " |")
+        body.append(cells)
+    lines = markdown_table(header, body)
     s = report["settings"]
     lines.append(f"\n{s['pairs']} pairs (content and style of different digits) from the "
                  f"{s['dataset']} test split; judge validation accuracy "
