@@ -7,7 +7,8 @@
     infoae evaluate RUN_DIR [--data-dir DIR] [--checkpoint]
     infoae report RUN_DIR... [--out page.html] [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
-    infoae normalise RUN_DIR --kind {gaussian,moments,none} [--data-dir DIR] [--no-evaluate]
+    infoae normalise RUN_DIR --kind {gaussian,moments,none} [--prune-nats N] [--data-dir DIR]
+                     [--no-evaluate]
     infoae seeds --config configs/mnist.toml --seeds 0 1 2 [--run-dir PREFIX] [--data-dir DIR]
                  [--set key=value ...] [--overwrite] [--out table.md]
     infoae transfer --method {gatys,infoae} --content IMG_OR_INDEX --style IMG_OR_INDEX
@@ -83,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     normalise.add_argument("run_dir")
     normalise.add_argument("--kind", required=True, choices=("gaussian", "moments", "none"))
     normalise.add_argument("--data-dir", default=None, help="local data files instead of the run's")
+    normalise.add_argument("--prune-nats", type=float, default=None, metavar="NATS",
+                           help="first prune the code again at this threshold "
+                                "(model.prune_nats; 0 keeps every dimension)")
     normalise.add_argument("--no-evaluate", action="store_true", help="fit only")
 
     seeds = verbs.add_parser("seeds", help="train and evaluate one or more configs (methods) "
@@ -227,12 +231,15 @@ def _compare(args, run_dirs=None) -> None:
 
 
 def _normalise(args) -> None:
+    from infoae.errors import InfoaeError
     from infoae.rundir import load_run_config, run_lock
     from infoae.training.style_code import normalise_run
 
+    if args.prune_nats is not None and not args.prune_nats >= 0:
+        raise InfoaeError(f"--prune-nats must be a number >= 0, got {args.prune_nats}")
     load_run_config(args.run_dir)  # A clear line before anything is created.
     with run_lock(args.run_dir, "infoae normalise"):
-        normalise_run(args.run_dir, args.kind, args.data_dir)
+        normalise_run(args.run_dir, args.kind, args.data_dir, args.prune_nats)
     print(f"Class normaliser of {args.run_dir}: {args.kind} (config.toml and run.json updated).")
     if not args.no_evaluate:
         args.checkpoint = False

@@ -84,3 +84,26 @@ def test_normalise_verb_adds_and_removes_a_class_normaliser(tmp_path, capsys):
     assert main(["normalise", str(run_dir), "--kind", "none", "--no-evaluate"]) == 0
     assert not (run_dir / "style_normaliser.npz").exists()
     assert infoae.load_run(run_dir).normalisers == {}
+
+
+def test_normalise_verb_prunes_again_at_another_threshold(tmp_path, capsys):
+    run_dir = _copy_with_info(tmp_path)
+    before = (run_dir / "run.json").read_text()
+    assert main(["normalise", str(run_dir), "--kind", "none", "--prune-nats", "-1",
+                 "--no-evaluate"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and "--prune-nats" in error
+    assert (run_dir / "run.json").read_text() == before  # Refused before anything is written.
+    # 0 keeps every dimension: no mask in run.json, every code dimension used.
+    assert main(["normalise", str(run_dir), "--kind", "none", "--prune-nats", "0",
+                 "--no-evaluate"]) == 0
+    assert "style_dims" not in json.loads((run_dir / "run.json").read_text())
+    assert "prune_nats = 0.0" in (run_dir / "config.toml").read_text()
+    assert infoae.load_run(run_dir).model.style_mask.tolist() == [1.0] * 4
+    # A threshold above every dimension keeps the most informative one (never an empty code),
+    # measured again on the run's training images and recorded with the threshold.
+    assert main(["normalise", str(run_dir), "--kind", "none", "--prune-nats", "1e9",
+                 "--no-evaluate"]) == 0
+    dims = json.loads((run_dir / "run.json").read_text())["style_dims"]
+    assert dims["threshold_nats"] == 1e9 and dims["kept"] == [int(np.argmax(dims["nats"]))]
+    assert infoae.load_run(run_dir).model.style_mask.sum() == 1.0

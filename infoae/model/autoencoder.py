@@ -129,11 +129,12 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
         means, variances = np.concatenate(means), np.concatenate(variances)
         return 0.5 * np.log1p(means.var(axis=0) / variances.mean(axis=0))
 
-    def prune_style(self, images, labels=None) -> np.ndarray:
-        """Keep the code dimensions carrying at least model.prune_nats about the images; set
-        the others to the prior mean 0 in encode_style. Returns the nats per dimension."""
+    def prune_style(self, images, labels=None, threshold: float | None = None) -> np.ndarray:
+        """Keep the code dimensions carrying at least threshold nats (default model.prune_nats)
+        about the images; set the others to the prior mean 0 in encode_style. Returns the nats
+        per dimension."""
         nats = self.dimension_information(images, labels)
-        keep = nats >= self.config.model.prune_nats
+        keep = nats >= (self.config.model.prune_nats if threshold is None else threshold)
         if not keep.any():
             keep[np.argmax(nats)] = True  # Never an empty code.
         self.style_mask = keep.astype("float32")

@@ -24,7 +24,8 @@ def prune(config: Config, model, data: DigitData) -> dict | None:
             and config.model.prune_nats > 0):
         return None  # The field's other methods keep every dimension, as published.
     n = min(config.evaluate.probe_train_size, len(data.train[1]))
-    nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n])
+    nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n],
+                             config.model.prune_nats)
     kept = np.flatnonzero(model.style_mask).tolist()
     print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= "
           f"{config.model.prune_nats} nats about the image and are kept: {kept}")
@@ -105,15 +106,21 @@ def write_normalisers(run_dir: Path, info: dict, normalisers: dict, fitted_on: s
                                 **({"layers": shape[1], "knots": shape[3]} if shape else {})}
 
 
-def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None) -> None:
+def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None,
+                  prune_nats: float | None = None) -> None:
     """Fit (or, with kind "none", remove) the class normaliser of a trained run, and record it
-    in its config.toml and run.json; the weights are not touched."""
+    in its config.toml and run.json; the weights are not touched. prune_nats: first prune the
+    code again at this threshold (model.prune_nats; 0 keeps every dimension), measured on the
+    same training images as at the end of training."""
     from infoae.config import save_config, with_overrides
     from infoae.model.trained import load_run
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    config = with_overrides(run.config, [f"model.class_normalise={kind}"])
+    overrides = [f"model.class_normalise={kind}"]
+    if prune_nats is not None:
+        overrides.append(f"model.prune_nats={prune_nats}")
+    config = with_overrides(run.config, overrides)
     if data_dir is not None:
         config.data.dir = data_dir
     data = load_data(config.data, config.train.seed)
@@ -121,6 +128,13 @@ def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None) -
     info = read_run_info(run_dir)
     # A run of format 1 becomes one of today's format: older readers would ignore the file.
     info.update({"format": FORMAT_VERSION, "num_classes": int(run.num_classes)})
+    if prune_nats is not None:
+        run.model.style_mask = np.ones(config.model.style_dim, "float32")
+        style_dims = prune(config, run.model, data)
+        if style_dims:
+            info["style_dims"] = style_dims
+        else:
+            info.pop("style_dims", None)
     write_normalisers(run_dir, info, *fit_normalisers(config, run.model, data))
     config.data.dir = run.config.data.dir
     save_config(config, run_dir / CONFIG_FILE)
