@@ -50,3 +50,28 @@ def test_ceiling_refuses_an_unknown_factor_in_one_line():
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().count("\n") == 0 and "tilt" in result.stderr
     assert "slant" in result.stderr  # names the factors to choose from
+
+
+def test_a_runs_codes_are_scored_beside_the_oracle(tmp_path):
+    out = tmp_path / "ceiling.json"
+    run_dir = ROOT / "tests" / "data" / "run_format1"
+    result = subprocess.run([sys.executable, str(SCRIPT), "--run", str(run_dir), "--factors",
+                             "slant", "--train", "1500", "--test", "500", "--json", str(out)],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = {row["code"]: row for row in json.loads(out.read_text())}
+    assert list(rows) == ["slant", "run: style code", "run: encoder's own code",
+                          "run: style code + class", "run: own code + class", "class alone"]
+    # With the class beside it the code gives the class away; the run's own code alone (one
+    # kept dimension of a small sample run) reads it far less well.
+    assert rows["run: own code + class"]["leak_mlp"] > 0.9
+    assert rows["run: encoder's own code"]["leak_mlp"] < 0.7
+    assert set(rows["run: style code"]["factor_r2"]) == set(rows["slant"]["factor_r2"])
+    assert "| run: style code + class |" in result.stdout
+
+
+def test_ceiling_refuses_a_missing_run_in_one_line(tmp_path):
+    result = subprocess.run([sys.executable, str(SCRIPT), "--run", str(tmp_path / "nope")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().count("\n") == 0 and "nope" in result.stderr
