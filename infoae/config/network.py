@@ -98,7 +98,7 @@ class LossConfig:
     content: float = 0.1
     # Weight of the adversary's cross-entropy; the gradient-reversal layer turns it into a
     # penalty on class information in the style code (0 switches the adversary off).
-    adversary: float = 0.05
+    adversary: float = 0.3
     # Weight of the KL term of a variational style code (ignored when model.variational=false).
     kl: float = 0.003
     # Weight of the class-independence penalty on the style code: the squared MMD between each
