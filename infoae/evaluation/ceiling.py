@@ -39,24 +39,22 @@ def within_class_scores(values, labels, reference, reference_labels) -> np.ndarr
     return scores
 
 
-def run_codes(run, data: DigitData, n_train: int, n_test: int) -> dict:
-    """(train, test) codes of a trained run, scored beside the oracle: its style code (class
-    map applied), the encoder's own code, and each with the true class beside it (one-hot).
-    A factor held far better with the class than without it is in the code, but written
-    differently for each class."""
+def run_codes(run, images: tuple, one_hot: tuple) -> dict:
+    """(train, test) codes of a trained run's (train, test) images, scored beside the oracle: its
+    style code (class map applied), the encoder's own code, and each with the true class
+    (one_hot, per split) beside it. A factor held far better with the class than without it is
+    in the code, but written differently for each class."""
     from infoae.data import to_float
 
     kept = np.flatnonzero(run.model.style_mask)
-    eye = np.eye(data.num_classes)
-    parts = []
-    for images, labels in ((data.train[0][:n_train], data.train[1][:n_train]),
-                           (data.test[0][:n_test], data.test[1][:n_test])):
-        own, mapped = run.style_codes(to_float(images))
-        parts.append((mapped[:, kept], own[:, kept], eye[labels]))
-    (mapped, own, one_hot), (mapped_t, own_t, one_hot_t) = parts
-    return {"run: style code": (mapped, mapped_t), "run: encoder's own code": (own, own_t),
-            "run: style code + class": (np.c_[mapped, one_hot], np.c_[mapped_t, one_hot_t]),
-            "run: own code + class": (np.c_[own, one_hot], np.c_[own_t, one_hot_t])}
+    codes: dict[str, list] = {}
+    for split_images, split_classes in zip(images, one_hot):
+        own, mapped = (c[:, kept] for c in run.style_codes(to_float(split_images)))
+        for name, code in (("run: style code", mapped), ("run: encoder's own code", own),
+                           ("run: style code + class", np.c_[mapped, split_classes]),
+                           ("run: own code + class", np.c_[own, split_classes])):
+            codes.setdefault(name, []).append(code)
+    return {name: tuple(pair) for name, pair in codes.items()}
 
 
 def ceiling(data: DigitData, factor_sets: list[list[str]], n_train: int = 10000,
@@ -87,10 +85,11 @@ def ceiling(data: DigitData, factor_sets: list[list[str]], n_train: int = 10000,
         codes["+".join(factors)] = (
             within_class_scores(train[:, columns], labels[0], train[:, columns], labels[0]),
             within_class_scores(test[:, columns], labels[1], train[:, columns], labels[0]))
-    if run is not None:
-        codes.update(run_codes(run, data, n_train, n_test))
     eye = np.eye(data.num_classes)
-    codes["class alone"] = eye[labels[0]], eye[labels[1]]
+    one_hot = eye[labels[0]], eye[labels[1]]
+    if run is not None:
+        codes.update(run_codes(run, (data.train[0][:n_train], data.test[0][:n_test]), one_hot))
+    codes["class alone"] = one_hot
     leaks = probe_accuracies({name: (a, labels[0], b, labels[1], "mlp")
                               for name, (a, b) in codes.items()}, seed)
     rows = []
