@@ -4,7 +4,7 @@
                  [--set key=value ...] [--resume] [--overwrite]
     infoae swap RUN_DIR [--out grid.png] [--rows N | --style IMAGE...] [--data-dir DIR]
                 [--checkpoint]
-    infoae evaluate RUN_DIR [--data-dir DIR] [--checkpoint]
+    infoae evaluate RUN_DIR [--data-dir DIR] [--checkpoint] [--set evaluate.key=value ...]
     infoae report RUN_DIR... [--out page.html] [--data-dir DIR]
     infoae compare RUN_DIR... [--out table.md]
     infoae normalise RUN_DIR --kind {gaussian,moments,none} [--prune-nats N] [--data-dir DIR]
@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
     evaluate.add_argument("--checkpoint", action="store_true", help="score the newest checkpoint "
                           "of an unfinished run (whole code, not pruned or normalised)")
+    evaluate.add_argument("--set", dest="overrides", action="append", default=[],
+                          metavar="evaluate.KEY=VALUE", help="score with other evaluation "
+                          "settings; they replace the run's in RUN_DIR/config.toml")
 
     report = verbs.add_parser("report", help="a self-contained HTML report of a run "
                               "(RUN_DIR/report.html), or a page comparing several runs")
@@ -190,14 +193,19 @@ def _swap(args) -> None:
 
 
 def _evaluate(args) -> None:
+    from infoae.config import save_config, section_overrides
     from infoae.evaluation.evaluate import evaluate_run, format_metrics
     from infoae.report import write_run_report
-    from infoae.rundir import METRICS_FILE, load_run_config, run_lock
+    from infoae.rundir import CONFIG_FILE, METRICS_FILE, load_run_config, run_lock
 
-    load_run_config(args.run_dir)  # A clear line before anything is created.
+    overrides = getattr(args, "overrides", [])  # Clear lines before anything is created:
+    config = section_overrides(load_run_config(args.run_dir), overrides, "evaluate")
     with run_lock(args.run_dir, "infoae evaluate"):
         run, data = _load(args.run_dir, args.data_dir, args.checkpoint)
+        run.config.evaluate = config.evaluate
         report = evaluate_run(run, data=data)
+        if overrides:  # The settings that metrics.json was scored with.
+            save_config(config, Path(args.run_dir) / CONFIG_FILE)
         page = None if args.checkpoint else write_run_report(run, data)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / METRICS_FILE}")

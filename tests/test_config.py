@@ -80,6 +80,22 @@ def test_override_sets_typed_values():
     assert config.model.encoder_filters == [8, 16, 32] and config.model.variational is False
 
 
+def test_factor_test_size_zero_is_the_whole_test_split():
+    settings = load_config().evaluate
+    assert settings.factor_test_size == 0 and settings.factor_test_count(10000) == 10000
+    settings = load_config(overrides=["evaluate.factor_test_size=5000"]).evaluate
+    assert settings.factor_test_count(10000) == 5000 and settings.factor_test_count(300) == 300
+
+
+def test_section_overrides_change_one_section_only():
+    from infoae.config import section_overrides
+
+    config = section_overrides(load_config(), ["evaluate.swap_size=50"], "evaluate")
+    assert config.evaluate.swap_size == 50
+    with pytest.raises(ConfigError, match="only evaluate.* keys"):
+        section_overrides(config, ["evaluate.seed=1", "train.epochs=3"], "evaluate")
+
+
 def test_int_is_accepted_for_float_but_not_the_reverse():
     assert load_config(overrides=["loss.content=1"]).loss.content == 1.0
     with pytest.raises(ConfigError, match="train.epochs.*int"):
@@ -99,6 +115,7 @@ def test_int_is_accepted_for_float_but_not_the_reverse():
     ("model.generator_upsample=bilinear", "'transpose' or 'resize'"),
     ("epochs", "section.key=value"),
     ("evaluate.seed=-1", r"evaluate.seed.*\[0, 2147483647\]"),
+    ("evaluate.factor_test_size=19", r"factor_test_size.*0 \(the whole test split\) or"),
     ("train.seed=2147483648", r"train.seed.*\[0, 2147483647\]"),
     ("data.validation_size=99999999999", r"data.validation_size.*2147483647"),
 ])

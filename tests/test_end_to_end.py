@@ -177,6 +177,21 @@ def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, c
     assert run.weights.name.startswith("epoch-") and run.model.style_mask.all()
     assert "without the pruning mask" in capsys.readouterr().out
 
+    # Other evaluation settings: only evaluate.* keys, checked before anything is written.
+    config_before = (run_dir / "config.toml").read_bytes()
+    for bad, says in [("model.style_dim=3", "only evaluate.* keys"),
+                      ("evaluate.factor_test_size=5", "0 (the whole test split) or an integer")]:
+        assert main(["evaluate", str(run_dir), "--set", bad]) == 2
+        err = capsys.readouterr().err
+        assert says in err and len(err.strip().splitlines()) == 1
+        assert (run_dir / "config.toml").read_bytes() == config_before
+        assert (run_dir / "metrics.json").read_bytes() == before
+    assert main(["evaluate", str(run_dir), "--set", "evaluate.factor_test_size=300"]) == 0
+    rescored = json.loads((run_dir / "metrics.json").read_text())
+    assert rescored["factors"]["n"]["test"] == 300 != metrics["factors"]["n"]["test"]
+    assert rescored["metrics"]["content_acc"] == metrics["metrics"]["content_acc"]
+    assert infoae.load_run(run_dir).config.evaluate.factor_test_size == 300  # Saved with them.
+
 
 def test_existing_run_dir_is_refused(trained_run, capsys):
     assert main(["train", "--config", QUICKSTART, "--run-dir", str(trained_run)]) == 2

@@ -199,6 +199,15 @@ def with_overrides(config: Config, overrides=()) -> Config:
     return config.validate()
 
 
+def section_overrides(config: Config, overrides, section: str) -> Config:
+    """with_overrides for a command that may change one section only (`infoae evaluate --set`)."""
+    for text in overrides:
+        if not text.strip().startswith(section + "."):
+            raise ConfigError(f"--set {text}: only {section}.* keys can be changed here (the "
+                              "others are the trained run's); train a new run to change them")
+    return with_overrides(config, overrides)
+
+
 def save_config(config: Config, path: str | Path) -> None:
     """Write the resolved config as TOML (read back by load_config)."""
     lines = []

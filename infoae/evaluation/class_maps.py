@@ -109,7 +109,7 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
     if FactorSource.available(data):
         source = FactorSource(data, settings.seed)
         n_train = min(settings.factor_train_size, n_probe)
-        n_test = min(settings.factor_test_size, len(test_codes))
+        n_test = settings.factor_test_count(len(test_codes))
         values = dis.factor_scores(train_codes[:n_train], source.real("train", n_train),
                                    test_codes[:n_test], source.real("test", n_test),
                                    source.categorical, settings.seed)

@@ -8,8 +8,8 @@ Factors per dataset (METRICS.md "Factor-level"):
   training images reads colours, scale and rotation.
 - SVHN: none (no factor metrics).
 
-Metrics (cores in `infoae.evaluation.disentanglement`), on factor_test_size test images; probes and
-trees are fitted on factor_train_size training images:
+Metrics (cores in `infoae.evaluation.disentanglement`), on the first factor_test_size test images
+(0: the whole test split); probes and trees are fitted on factor_train_size training images:
 - mig, sap, dci over the style code's kept dimensions;
 - style_factor_r2: each factor predicted from the style code, and from the content head's
   class probabilities (R^2 for a continuous factor, accuracy for the font);
@@ -174,7 +174,7 @@ def factor_metrics(run, data: DigitData, settings) -> dict:
 
     source = FactorSource(data, settings.seed)
     n_train = min(settings.factor_train_size, len(data.train[1]))
-    n_test = min(settings.factor_test_size, len(data.test[1]))
+    n_test = settings.factor_test_count(len(data.test[1]))
     train_images, test_images = to_float(data.train[0][:n_train]), to_float(data.test[0][:n_test])
     train_factors, test_factors = source.real("train", n_train), source.real("test", n_test)
     kept = np.flatnonzero(run.model.style_mask)
