@@ -14,7 +14,8 @@ from infoae.config.network import MODEL_KINDS, AdversaryConfig, BaselineConfig, 
 from infoae.errors import ConfigError
 
 __all__ = ["BASE_KEY", "Config", "ConfigError", "from_dict", "load_config", "parse_override",
-           "read_config_file", "save_config", "section_overrides", "with_overrides", "DATASETS", "LOSS_NETWORK_LAYERS",
+           "read_config_file", "save_config", "section_overrides", "with_overrides", "DATASETS",
+           "LOSS_NETWORK_LAYERS",
            "PRECISIONS", "DataConfig", "EvaluateConfig", "PerceptualConfig", "TrainConfig",
            "TransferConfig", "AdversaryConfig", "BaselineConfig", "LossConfig", "MODEL_KINDS",
            "ModelConfig"]
