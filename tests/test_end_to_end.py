@@ -67,6 +67,8 @@ def test_learned_disentanglement(trained_run):
     report = json.loads((trained_run / "metrics.json").read_text())
     m = report["metrics"]
     assert report["n"]["test"] == 1000 and report["judge"]["test_acc"] > 0.9
+    assert report["n"]["swap_sources"] == 300
+    assert report["settings"]["swap_sources"].startswith("300 test images drawn at random")
     # Two judges of different families; swap_acc is the strictest one's.
     judges = report["judges"]
     assert set(judges) == {"plain", "batchnorm"} and all(j["test_acc"] > 0.9 for j in judges.values())

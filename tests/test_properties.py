@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 
 from infoae.config import Config, ConfigError, from_dict, load_config, save_config
 from infoae.errors import ImageError, InfoaeError
+from infoae.evaluation.metrics import spread_sample
 from infoae.model.trained import Run
 
 SECTIONS = {name: vars(section) for name, section in vars(Config()).items()}
@@ -116,3 +117,19 @@ def test_generate_refuses_bad_codes_and_labels_before_touching_the_model(codes, 
         return  # Valid input reaches the model, which this stand-in does not have.
     with pytest.raises(InfoaeError):
         run.generate(codes, labels)
+
+
+@settings(max_examples=200, deadline=None)
+@given(count=st.integers(1, 5000), n=st.integers(1, 6000), seed=st.integers(0, 2**31))
+def test_a_test_sample_is_n_distinct_indices_in_order_or_the_whole_split(count, n, seed):
+    chosen = spread_sample(count, n, seed)
+    assert len(chosen) == min(count, n) and np.all(np.diff(chosen) > 0)
+    assert chosen.min() >= 0 and chosen.max() < count
+    assert np.array_equal(chosen, spread_sample(count, n, seed))
+
+
+def test_a_test_sample_is_drawn_over_the_whole_split_not_its_start():
+    # MNIST's test split is not shuffled: its two halves come from different writers.
+    chosen = spread_sample(10000, 2000, seed=0)
+    assert 900 < np.sum(chosen >= 5000) < 1100
+    assert not np.array_equal(chosen, spread_sample(10000, 2000, seed=1))

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from infoae.data import DigitData, to_float
-from infoae.evaluation.metrics import consistency_ratios, probe_accuracies, style_consistency
+from infoae.evaluation.metrics import (consistency_ratios, probe_accuracies, spread_sample,
+                                      style_consistency)
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
 from infoae.model.trained import Run
@@ -77,7 +78,8 @@ def _sampled_code(model, images, labels):
 
 def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
     """The evaluation's leakage probes, factor R^2 and style consistency of run's code as its
-    normalisers map it (sources: test images whose swaps to every label are re-encoded)."""
+    normalisers map it (sources: test images, drawn at random with evaluate.seed, whose swaps
+    to every label are re-encoded)."""
     from infoae.evaluation import disentanglement as dis
     from infoae.evaluation.factors import FactorSource
 
@@ -91,7 +93,8 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
         {"leak_mlp": (train_codes, labels[0], test_codes, labels[1], "mlp"),
          "leak_linear": (train_codes, labels[0], test_codes, labels[1], "linear")},
         settings.seed)
-    swap_codes = run.encode_style(to_float(data.test[0][:sources]))
+    chosen = spread_sample(len(data.test[1]), sources, settings.seed)
+    swap_codes = run.encode_style(to_float(data.test[0][chosen]))
     mapped, read_back, fed, read_raw = [], [], [], []
     for label, swapped in run.each_label(swap_codes):
         mapped.append(swap_codes)
@@ -105,7 +108,7 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
                                                        np.concatenate(read_raw), settings.seed)
     scores["consistency_parts"] = consistency_parts(
         swap_codes[:, kept], np.stack(read_back)[..., kept], np.stack(fed)[..., kept],
-        np.stack(read_raw)[..., kept], data.test[1][:sources], settings.seed)
+        np.stack(read_raw)[..., kept], data.test[1][chosen], settings.seed)
     if FactorSource.available(data):
         source = FactorSource(data, settings.seed)
         n_train = min(settings.factor_train_size, n_probe)

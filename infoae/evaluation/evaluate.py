@@ -16,7 +16,8 @@ import numpy as np
 from infoae.data import DigitData, load_data, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
 from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
-from infoae.evaluation.metrics import frechet_distance, probe_accuracies, psnr, style_consistency
+from infoae.evaluation.metrics import (frechet_distance, probe_accuracies, psnr,
+                                      spread_sample, style_consistency)
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
 from infoae.rundir import METRICS_FILE, NORMALISER_FILE, file_digest, write_json
@@ -68,8 +69,9 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
 
     features = judge_features(judges["plain"][0])
-    n_swap = min(settings.swap_size, len(test_labels))
-    swap_codes = test_codes[:n_swap]
+    swap_sources = spread_sample(len(test_labels), settings.swap_size, settings.seed)
+    n_swap = len(swap_sources)
+    swap_codes = test_codes[swap_sources]
     hits = {kind: [] for kind in judges}
     swapped_codes, swapped_features, raw_round_trip = [], [], ([], [])
     for label, swapped in run.each_label(swap_codes):
@@ -130,6 +132,9 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
         "settings": {"split": "test", "probes": "StandardScaler + LogisticRegression / MLP(256,256)",
                      "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
+                     "swap_sources": ("the whole test split" if n_swap == len(test_labels) else
+                                      f"{n_swap} test images drawn at random (seed "
+                                      f"{settings.seed}), the same for every run"),
                      "dataset": data.name, "data_source": data.source},
     }
     if settings.factor_metrics and FactorSource.available(data):

@@ -15,8 +15,9 @@ Metrics (cores in `infoae.evaluation.disentanglement`), on the first factor_test
   class probabilities (R^2 for a continuous factor, accuracy for the font);
 - swap_factor_error: per swap factor, the mean absolute difference between the factor of the
   style source and of generate(style of source, label j), over swap_factor_sources test
-  sources and all ten labels; divided by the same difference for a random real test image of
-  label j (the ratio is about 1 when the style is not kept, 0 when it is kept exactly).
+  sources (drawn at random from those test images with evaluate.seed) and all ten labels;
+  divided by the same difference for a random real test image of label j (the ratio is about
+  1 when the style is not kept, 0 when it is kept exactly).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from infoae.data import DigitData, to_float
 from infoae.evaluation.cache import array_digest, cached_array, cached_network
 from infoae.evaluation.judge import build_judge, data_fingerprint
-from infoae.evaluation.metrics import in_processes
+from infoae.evaluation.metrics import in_processes, spread_sample
 from infoae.model.classifiers import fit_classifier, predict
 
 MORPHOMETRIC_DATASETS = ("mnist", "mnist_sample")
@@ -146,10 +147,13 @@ def factor_error(generated: np.ndarray, source_factors: np.ndarray, target_label
 
 
 def swap_factor_error(run, source: FactorSource, sources: np.ndarray, labels: np.ndarray,
-                      test_factors: np.ndarray, test_labels: np.ndarray, seed: int) -> dict:
-    """Errors of the swap factors; see the module docstring."""
+                      source_factors: np.ndarray, test_factors: np.ndarray,
+                      test_labels: np.ndarray, seed: int) -> dict:
+    """Errors of the swap factors; see the module docstring. sources: images (with their
+    labels and factors); test_factors, test_labels: the test images that the random-pair
+    baseline draws from."""
     columns = source.swap_columns()
-    source_factors = test_factors[:len(sources)][:, columns]
+    source_factors = source_factors[:, columns]
     codes = run.encode_style(sources)
     generated = np.concatenate([source.read_swap_factors(swapped)
                                 for _, swapped in run.each_label(codes)])
@@ -185,7 +189,7 @@ def factor_metrics(run, data: DigitData, settings) -> dict:
         (train_codes, train_factors, test_codes, test_factors, categorical, settings.seed),
         (run.predict_content(train_images), train_factors, run.predict_content(test_images),
          test_factors, categorical, settings.seed)])
-    n_sources = min(settings.swap_factor_sources, n_test)
+    chosen = spread_sample(n_test, settings.swap_factor_sources, settings.seed)
     report = {
         "factors": list(source.names),
         "categorical": [n for n, c in zip(source.names, categorical) if c],
@@ -196,8 +200,8 @@ def factor_metrics(run, data: DigitData, settings) -> dict:
         "style_factor_r2": dict(zip(source.names, style_scores)),
         "content_factor_r2": dict(zip(source.names, content_scores)),
         "swap_factor_error": swap_factor_error(
-            run, source, test_images[:n_sources], data.test[1][:n_sources], test_factors,
-            data.test[1][:n_test], settings.seed),
+            run, source, test_images[chosen], data.test[1][chosen], test_factors[chosen],
+            test_factors, data.test[1][:n_test], settings.seed),
         "n": {"train": int(n_train), "test": int(n_test)},
         "code_dims": kept.tolist(),
     }

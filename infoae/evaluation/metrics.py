@@ -80,6 +80,16 @@ def psnr(reference, reconstruction) -> np.ndarray:
     return 10.0 * np.log10(1.0 / np.maximum(mse, 1e-10))
 
 
+def spread_sample(count: int, n: int, seed: int = 0) -> np.ndarray:
+    """Indices of n of a split's count images, drawn at random with the seed and kept in
+    order; all of them when n >= count. A test split need not be shuffled (MNIST's first
+    5,000 test digits come from other writers than its last 5,000), so a subset of it is
+    drawn over the whole split, never taken as its first n."""
+    if n >= count:
+        return np.arange(count)
+    return np.sort(np.random.default_rng(seed).choice(count, n, replace=False))
+
+
 def consistency_ratios(codes, read_back, seed: int = 0) -> np.ndarray:
     """Per code: the squared distance between a code and its swap's re-encoded code, divided by
     the mean squared distance between codes of random pairs. codes and read_back: (..., D)
