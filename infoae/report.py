@@ -24,6 +24,7 @@ import numpy as np
 
 from infoae import atomic
 from infoae.evaluation.compare import group_row, seed_groups
+from infoae.evaluation.metrics import spread_sample
 from infoae.evaluation.targets import HEADLINE, meets, value_at
 from infoae.rundir import METRICS_FILE, RUN_FILE, read_json
 
@@ -246,9 +247,7 @@ def _run_page(run, data) -> str:
     run_dir = run.run_dir
     report = read_json(run_dir / METRICS_FILE)
     info = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
-    n = min(1000, len(data.test[1]))
-    rng = np.random.default_rng(run.config.evaluate.seed)
-    rows = np.sort(rng.choice(len(data.test[1]), n, replace=False))
+    rows = spread_sample(len(data.test[1]), 1000, run.config.evaluate.seed)
     test_images, test_labels = to_float(data.test[0][rows]), data.test[1][rows]
     sources = pick_style_sources(data.test[1], 10)
     source_images = to_float(data.test[0][sources])
