@@ -116,6 +116,8 @@ def test_int_is_accepted_for_float_but_not_the_reverse():
     ("epochs", "section.key=value"),
     ("evaluate.seed=-1", r"evaluate.seed.*\[0, 2147483647\]"),
     ("evaluate.factor_test_size=19", r"factor_test_size.*0 \(the whole test split\) or"),
+    ('evaluate.leak_probes=["mlp", "forest"]', r"evaluate.leak_probes.*linear, mlp, boost"),
+    ("evaluate.leak_probes=[]", r"evaluate.leak_probes.*non-empty list"),
     ("train.seed=2147483648", r"train.seed.*\[0, 2147483647\]"),
     ("data.validation_size=99999999999", r"data.validation_size.*2147483647"),
 ])

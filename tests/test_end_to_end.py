@@ -78,6 +78,13 @@ def test_learned_disentanglement(trained_run):
     # augmentation rejects more of this small model's blurry swaps, and swap_acc is its figure.
     assert report["judges"]["plain"]["swap_acc"] > 0.6 and m["swap_acc"] > 0.4
     assert m["style_leak_mlp"] < m["content_acc"] - 0.4   # the style code hides the class
+    # ... from the strictest of a panel of probes (three MLPs, boosted trees), each listed.
+    code = report["style_code"]
+    panel = code["leak_probes"]
+    assert panel["kinds"] == ["mlp", "mlp", "mlp", "boost"]
+    assert m["style_leak_mlp"] == max(panel["style_leak_mlp"]) and len(panel["style_leak_mlp"]) == 4
+    for name in set(panel) - {"kinds", "style_leak_mlp"}:
+        assert code[name] == max(panel[name])
     assert m["recon_mse"] < 0.06
     assert 0 <= m["style_consistency"] < 1.0
     assert m["fdd"] >= 0 and report["fdd"]["real_train_vs_test"] < m["fdd"]

@@ -225,6 +225,13 @@ def test_probes_run_on_one_blas_thread_with_the_same_figures(factors):
     together = metrics.probe_accuracies(probes)
     assert together == {name: metrics.probe_accuracy(*probe) for name, probe in probes.items()}
     assert together["class"] == 1.0
+    # A panel: probe i of each kind seeded 0 + i, the same figures as one at a time; the
+    # boosted trees read the class where a column holds it and not from noise.
+    codes_sets = {name: probe[:4] for name, probe in probes.items()}
+    panels = metrics.probe_panels(codes_sets, ["mlp", "boost"])
+    assert panels["noise"] == [metrics.probe_accuracy(*probes["noise"][:4], "mlp", 0),
+                               metrics.probe_accuracy(*probes["noise"][:4], "boost", 1)]
+    assert panels["class"][1] > 0.95 and panels["noise"][1] < 0.35
     # DCI fits its per-factor trees in threads: the same importances as one at a time.
     sequential = [dis._importance_and_score(codes[train], table[train, k], codes[test],
                                             table[test, k], categorical[k], 0)

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from infoae.config.check import check
 
+# The leakage probes' families (infoae.evaluation.metrics.probe_accuracy).
+PROBE_KINDS = ("linear", "mlp", "boost")
 DATASETS = ("mnist", "svhn", "mnist_sample", "syndigits", "npz")
 
 
@@ -102,6 +104,11 @@ class EvaluateConfig:
     judge_epochs: int = 3
     # Seed of the probes and the judge.
     seed: int = 0
+    # The panel of fresh probes that reads the class from each style code: probe i ("mlp",
+    # "boost" for gradient-boosted trees, or "linear") is seeded seed + i; every MLP leakage
+    # figure is the highest of the panel (one probe's seed moves it by up to 2 points), and
+    # metrics.json lists each probe's accuracy.
+    leak_probes: list[str] = field(default_factory=lambda: ["mlp", "mlp", "mlp", "boost"])
     # Factor-level metrics (MIG, SAP, DCI, style_factor_r2, swap_factor_error) where the
     # dataset has style factors: MNIST morphometrics, SynDigits' recorded factors.
     factor_metrics: bool = True
@@ -126,6 +133,10 @@ class EvaluateConfig:
         check("evaluate.swap_factor_sources", self.swap_factor_sources >= 1, "an integer >= 1")
         check("evaluate.swap_size", self.swap_size >= 1, "an integer >= 1")
         check("evaluate.judge_epochs", self.judge_epochs >= 1, "an integer >= 1")
+        check("evaluate.leak_probes",
+              isinstance(self.leak_probes, list) and len(self.leak_probes) >= 1
+              and all(kind in PROBE_KINDS for kind in self.leak_probes),
+              f"a non-empty list of probe kinds ({', '.join(PROBE_KINDS)})")
 
 
 LOSS_NETWORK_LAYERS = ("block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2",

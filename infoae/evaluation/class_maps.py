@@ -23,8 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from infoae.data import DigitData, to_float
-from infoae.evaluation.metrics import (consistency_ratios, probe_accuracies, spread_sample,
-                                      style_consistency)
+from infoae.evaluation.metrics import (consistency_ratios, probe_accuracy, probe_panels,
+                                      spread_sample, style_consistency)
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
 from infoae.model.trained import Run
@@ -89,10 +89,10 @@ def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
     train_codes = run.encode_style(to_float(data.train[0][:n_probe]))[:, kept]
     test_codes = run.encode_style(to_float(data.test[0]))[:, kept]
     labels = (data.train[1][:n_probe], data.test[1])
-    scores = probe_accuracies(
-        {"leak_mlp": (train_codes, labels[0], test_codes, labels[1], "mlp"),
-         "leak_linear": (train_codes, labels[0], test_codes, labels[1], "linear")},
-        settings.seed)
+    sets = (train_codes, labels[0], test_codes, labels[1])
+    panel = probe_panels({"leak_mlp": sets}, settings.leak_probes, settings.seed)["leak_mlp"]
+    scores = {"leak_mlp": max(panel), "leak_mlp_probes": panel,
+              "leak_linear": probe_accuracy(*sets, "linear", settings.seed)}
     chosen = spread_sample(len(data.test[1]), sources, settings.seed)
     swap_codes = run.encode_style(to_float(data.test[0][chosen]))
     mapped, read_back, fed, read_raw = [], [], [], []

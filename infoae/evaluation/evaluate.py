@@ -16,7 +16,7 @@ import numpy as np
 from infoae.data import DigitData, load_data, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
 from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
-from infoae.evaluation.metrics import (frechet_distance, probe_accuracies, psnr,
+from infoae.evaluation.metrics import (frechet_distance, probe_accuracy, probe_panels, psnr,
                                       spread_sample, style_consistency)
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
@@ -92,13 +92,15 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     reconstruction = run.reconstruct(test_images, test_labels)
     stage(f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
-    probes = {"style_leak_linear": (train_codes, probe_labels, test_codes, test_labels, "linear"),
-              "style_leak_mlp": (train_codes, probe_labels, test_codes, test_labels, "mlp"),
-              **_style_code_probes(run, probe_images, probe_labels, test_images, test_labels)}
-    leakage = probe_accuracies(probes, settings.seed)
+    panels = probe_panels(
+        {"style_leak_mlp": (train_codes, probe_labels, test_codes, test_labels),
+         **_style_code_probes(run, probe_images, probe_labels, test_images, test_labels)},
+        settings.leak_probes, settings.seed)
+    leakage = {name: max(scores) for name, scores in panels.items()}
     metrics = {
         "content_acc": float(np.mean(content_probs.argmax(1) == test_labels)),
-        "style_leak_linear": leakage.pop("style_leak_linear"),
+        "style_leak_linear": probe_accuracy(train_codes, probe_labels, test_codes, test_labels,
+                                            "linear", settings.seed),
         "style_leak_mlp": leakage.pop("style_leak_mlp"),
         "swap_acc": judges[strictest][1]["swap_acc"],
         "style_consistency": style_consistency(np.tile(swap_codes, (run.num_classes, 1)),
@@ -111,7 +113,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     style_code = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
                   "class_normalise": (next(iter(run.normalisers.values())).kind
                                       if run.normalisers else "none"),
-                  **leakage}
+                  **leakage, "leak_probes": {"kinds": list(settings.leak_probes), **panels}}
     if raw_round_trip[0]:
         style_code["consistency_unnormalised"] = style_consistency(
             *map(np.concatenate, raw_round_trip), settings.seed)
@@ -130,7 +132,8 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
               "swap_images": int(run.num_classes * n_swap)},
         "num_classes": int(run.num_classes),
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
-        "settings": {"split": "test", "probes": "StandardScaler + LogisticRegression / MLP(256,256)",
+        "settings": {"split": "test", "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
+                                "the highest of style_code.leak_probes (probe i seeded seed + i)"),
                      "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
                      "swap_sources": ("the whole test split" if n_swap == len(test_labels) else
                                       f"{n_swap} test images drawn at random (seed "
@@ -149,8 +152,9 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
 
 
 def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_labels) -> dict:
-    """For transparency, MLP probes of the whole encoder output (pruned dimensions included) and
-    of the code before class normalisation, where they differ from the code itself."""
+    """For transparency, the whole encoder output (pruned dimensions included) and the code
+    before class normalisation, where they differ from the code itself, as the probe panel's
+    (train codes, labels, test codes, labels)."""
     pruned_some = int(np.sum(run.model.style_mask)) < run.config.model.style_dim
     variants = {}  # name: (pruned, normalised)
     if pruned_some:
@@ -160,7 +164,7 @@ def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_l
         if pruned_some:
             variants["leak_mlp_all_dims_unnormalised"] = (False, False)
     return {name: (run.encode_style(probe_images, *flags), probe_labels,
-                   run.encode_style(test_images, *flags), test_labels, "mlp")
+                   run.encode_style(test_images, *flags), test_labels)
             for name, flags in variants.items()}
 
 
@@ -212,6 +216,11 @@ def format_metrics(report: dict) -> str:
                      f"normalisation: {code['leak_mlp_unnormalised']:.4f}"
                      + (f", all dims {code['leak_mlp_all_dims_unnormalised']:.4f}"
                         if "leak_mlp_all_dims_unnormalised" in code else ""))
+    panel = (code or {}).get("leak_probes")
+    if panel:
+        lines.append(f"MLP leakage: the highest of {len(panel['kinds'])} probes "
+                     f"({', '.join(panel['kinds'])}): " + " / ".join(
+                         f"{score:.4f}" for score in panel["style_leak_mlp"]))
     judges = report.get("judges", {"plain": report["judge"]})
     lines.append(f"n: test={n['test']} probe_train={n['probe_train']} swaps={n['swap_images']}; "
                  "judges (test acc / swap acc): " + ", ".join(

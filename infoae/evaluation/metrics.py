@@ -6,6 +6,8 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from infoae.config.job import PROBE_KINDS
+
 
 @contextmanager
 def one_blas_thread(enabled: bool = True):
@@ -13,13 +15,15 @@ def one_blas_thread(enabled: bool = True):
     batches of 200 by 256 units), where BLAS threads wait on each other more than they work
     (2-5x slower on 2 busy cores; `scripts/bench.py` measures it). The figures stay the same:
     BLAS splits a product across threads by output blocks, not by sums. enabled=False keeps
-    the process's threads (for the benchmark)."""
+    the process's threads (for the benchmark). The boosted-tree probe's OpenMP threads are held
+    to one likewise: the probes already run one per core (in_processes)."""
     from threadpoolctl import threadpool_limits
 
     if not enabled:
         yield
         return
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1, user_api="blas"), \
+            threadpool_limits(limits=1, user_api="openmp"):
         yield
 
 
@@ -29,8 +33,12 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
 
     kind "linear": multinomial logistic regression; kind "mlp": two hidden layers of 256 ReLU
     units, Adam, early stopping on a 10% hold-out of the train codes (when it can hold every
-    class; else 300 epochs). Fitted with one BLAS thread unless one_thread is False.
+    class; else 300 epochs); kind "boost": histogram gradient-boosted trees (scikit-learn's,
+    early stopping on a 10% hold-out likewise), a family that reads the class from
+    axis-aligned regions rather than smooth boundaries. Fitted with one BLAS thread unless
+    one_thread is False.
     """
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
@@ -45,8 +53,13 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
         probe = MLPClassifier((256, 256), max_iter=300,
                               early_stopping=0.1 * len(train_labels) >= classes,
                               n_iter_no_change=15, random_state=seed)
+    elif kind == "boost":
+        classes = len(np.unique(train_labels))
+        probe = HistGradientBoostingClassifier(
+            max_iter=300, early_stopping=0.1 * len(train_labels) >= classes,
+            n_iter_no_change=15, random_state=seed)
     else:
-        raise ValueError(f"probe kind must be 'linear' or 'mlp', got {kind!r}")
+        raise ValueError(f"probe kind must be one of {', '.join(PROBE_KINDS)}, got {kind!r}")
     with one_blas_thread(one_thread):
         model = make_pipeline(StandardScaler(), probe).fit(train_codes, train_labels)
         return float(model.score(test_codes, test_labels))
@@ -71,6 +84,20 @@ def probe_accuracies(probes: dict, seed: int = 0) -> dict:
     """
     scores = in_processes(probe_accuracy, [(*probe, seed) for probe in probes.values()])
     return dict(zip(probes, scores))
+
+
+def probe_panels(codes: dict, kinds, seed: int = 0) -> dict:
+    """Each set of codes read by a panel of fresh probes, probe i of kind kinds[i] seeded
+    seed + i, all in parallel processes (in_processes): {name: [accuracy of each probe]}.
+
+    codes: {name: (train_codes, train_labels, test_codes, test_labels)}. One probe is a noisy
+    witness (its seed, through the early-stopping hold-out and the initial weights, moves an
+    MLP's accuracy on the same codes by up to 2 points); the evaluation reports the highest of
+    the panel, the way swap_acc is the lowest of its judges.
+    """
+    calls = [(*sets, kind, seed + i) for sets in codes.values() for i, kind in enumerate(kinds)]
+    scores = in_processes(probe_accuracy, calls)
+    return {name: scores[j * len(kinds):(j + 1) * len(kinds)] for j, name in enumerate(codes)}
 
 
 def psnr(reference, reconstruction) -> np.ndarray:
