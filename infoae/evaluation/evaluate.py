@@ -132,7 +132,8 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
               "swap_images": int(run.num_classes * n_swap)},
         "num_classes": int(run.num_classes),
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
-        "settings": {"split": "test", "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
+        "settings": {"split": "test",
+                     "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
                                 "the highest of style_code.leak_probes (probe i seeded seed + i)"),
                      "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
                      "swap_sources": ("the whole test split" if n_swap == len(test_labels) else
