@@ -44,20 +44,17 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    # Early stopping holds out 10% of the codes, stratified: only possible when that hold-out
+    # can hold every class (not so for a few codes of many classes).
+    hold_out = 0.1 * len(train_labels) >= len(np.unique(train_labels))
     if kind == "linear":
         probe = LogisticRegression(max_iter=2000, random_state=seed)
     elif kind == "mlp":
-        # Early stopping holds out 10% of the codes, stratified: only possible when that
-        # hold-out can hold every class (not so for a few codes of many classes).
-        classes = len(np.unique(train_labels))
-        probe = MLPClassifier((256, 256), max_iter=300,
-                              early_stopping=0.1 * len(train_labels) >= classes,
+        probe = MLPClassifier((256, 256), max_iter=300, early_stopping=hold_out,
                               n_iter_no_change=15, random_state=seed)
     elif kind == "boost":
-        classes = len(np.unique(train_labels))
-        probe = HistGradientBoostingClassifier(
-            max_iter=300, early_stopping=0.1 * len(train_labels) >= classes,
-            n_iter_no_change=15, random_state=seed)
+        probe = HistGradientBoostingClassifier(max_iter=300, early_stopping=hold_out,
+                                               n_iter_no_change=15, random_state=seed)
     else:
         raise ValueError(f"probe kind must be one of {', '.join(PROBE_KINDS)}, got {kind!r}")
     with one_blas_thread(one_thread):
