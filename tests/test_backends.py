@@ -66,9 +66,11 @@ def test_jax_trains_without_tensorflow_and_its_run_loads_on_tensorflow(jax_run, 
 
 def test_the_backends_learn_alike_from_the_same_seed(tmp_path):
     """The same weights to start from and the same batches (tests/scripts/backend_learning.py:
-    a small model, 8 epochs of the sample): the backends still draw their own random numbers
+    a small model, 3 epochs of the sample): the backends still draw their own random numbers
     (the code's noise, shifts, dropout, swap labels), so they agree as two runs do, not bit
-    for bit. Measured: every test-split loss within 12%, content accuracy within 0.1 points."""
+    for bit. Measured (2-core CPU, docs/backends.md): content accuracy 0.959 / 0.957;
+    reconstruction, content and adversary CE, KL within 4%, independence 8%, and the small
+    info term (0.026 / 0.022) 15%. The 8 epochs this test once trained took 2.6 times as long."""
     init = tmp_path / "init.weights.h5"
     results = {}
     for backend in ("tensorflow", "jax"):  # TensorFlow writes the shared initial weights.
@@ -77,6 +79,6 @@ def test_the_backends_learn_alike_from_the_same_seed(tmp_path):
         results[backend] = json.loads((tmp_path / f"{backend}.json").read_text())["test"]
     on_tf, on_jax = results["tensorflow"], results["jax"]
     assert abs(on_jax["content_acc"] - on_tf["content_acc"]) <= 0.03
-    for name in ("reconstruction", "content_ce", "adversary_ce", "kl", "independence", "info",
-                 "loss"):
+    for name in ("reconstruction", "content_ce", "adversary_ce", "kl", "independence", "loss"):
         assert on_jax[name] == pytest.approx(on_tf[name], rel=0.15), name
+    assert on_jax["info"] == pytest.approx(on_tf["info"], rel=0.3)

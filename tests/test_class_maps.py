@@ -34,7 +34,7 @@ def test_sweep_scores_each_map_and_leaves_the_run_alone(trained_run, tmp_path, c
         assert [line.split(" | ")[1] for line in rows_printed[1:]] == ["0", "0", "1e+09", "1e+09"]
     for row in rows:
         assert 0.0 <= row["leak_linear"] <= 1.0 and 0.0 <= row["leak_mlp"] <= 1.0
-        assert row["leak_mlp"] == max(row["leak_mlp_probes"]) and len(row["leak_mlp_probes"]) == 4
+        assert row["leak_mlp"] == max(row["leak_mlp_probes"]) and len(row["leak_mlp_probes"]) == 2
         assert set(row["factor_r2"]) >= {"thickness", "slant"}
     # Without a map the mapped code is the encoder's own: both consistencies are one figure.
     assert rows[0]["consistency"] == pytest.approx(rows[0]["consistency_own_code"])

@@ -78,11 +78,11 @@ def test_learned_disentanglement(trained_run):
     # augmentation rejects more of this small model's blurry swaps, and swap_acc is its figure.
     assert report["judges"]["plain"]["swap_acc"] > 0.6 and m["swap_acc"] > 0.4
     assert m["style_leak_mlp"] < m["content_acc"] - 0.4   # the style code hides the class
-    # ... from the strictest of a panel of probes (three MLPs, boosted trees), each listed.
+    # ... from the strictest of a panel of probes (FAST's: an MLP and boosted trees), each listed.
     code = report["style_code"]
     panel = code["leak_probes"]
-    assert panel["kinds"] == ["mlp", "mlp", "mlp", "boost"]
-    assert m["style_leak_mlp"] == max(panel["style_leak_mlp"]) and len(panel["style_leak_mlp"]) == 4
+    assert panel["kinds"] == ["mlp", "boost"]
+    assert m["style_leak_mlp"] == max(panel["style_leak_mlp"]) and len(panel["style_leak_mlp"]) == 2
     for name in set(panel) - {"kinds", "style_leak_mlp"}:
         assert code[name] == max(panel[name])
     assert m["recon_mse"] < 0.06
@@ -322,16 +322,20 @@ def test_svhn_config_runs_on_mat_files(tmp_path):
 def test_syndigits_run_learns_its_style_factors(tmp_path):
     """SynDigits end to end (the offline stand-in for SVHN): rendered colour digits with
     recorded factors. The style code must hold the colours, not the class. (At this size the
-    content head needs about 100 steps to leave chance, and the small generator draws the
-    colours but not yet the digits, so swap accuracy is not asserted here.)"""
+    content head needs about 200 steps to leave chance: validation content accuracy 0.19,
+    0.62, 0.85, 0.91 after epochs 3-6 of 62 steps, 0.93 after 8, where the test split read
+    background colour R^2 0.93-0.97, foreground 0.62-0.73. The small generator draws the
+    colours but not yet the digits, so swap accuracy is not asserted here, and the judges
+    train one epoch.)"""
     run_dir = tmp_path / "syn"
-    overrides = ["train.verbose=0", "train.epochs=8", "train.monitor_size=0",
+    overrides = ["train.verbose=0", "train.epochs=6", "train.monitor_size=0",
                  "data.syndigits_train_size=4000", "data.syndigits_test_size=500",
                  "data.validation_size=500", "model.style_dim=16",
                  "model.encoder_filters=[16, 32, 64]", "model.generator_filters=[64, 32, 16]",
-                 "model.encoder_dense=128", "evaluate.judge_epochs=4",
+                 "model.encoder_dense=128", "evaluate.judge_epochs=1",
                  "evaluate.probe_train_size=2000", "evaluate.swap_size=100",
-                 "evaluate.factor_train_size=2000", "evaluate.swap_factor_sources=100"]
+                 "evaluate.factor_train_size=2000", "evaluate.swap_factor_sources=100",
+                 'evaluate.leak_probes=["mlp", "boost"]']
     assert main(["train", "--config", str(ROOT / "configs" / "syndigits.toml"), "--run-dir",
                  str(run_dir), *_sets(overrides)]) == 0
     report = json.loads((run_dir / "metrics.json").read_text())

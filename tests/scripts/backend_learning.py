@@ -19,7 +19,7 @@ from infoae.model.autoencoder import build_model
 
 OVERRIDES = ["model.encoder_filters=[16, 32, 32]", "model.generator_filters=[32, 16, 16]",
              "model.encoder_dense=64", "model.adversary_hidden=64", "train.batch_size=64",
-             "train.epochs=8",
+             "train.epochs=3",
              "model.style_dim=16"]  # the width the test's tolerances were measured at
 init, out = Path(sys.argv[1]), Path(sys.argv[2])
 config = load_config(overrides=OVERRIDES)
