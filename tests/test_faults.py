@@ -123,6 +123,9 @@ def test_truncated_checkpoints_or_a_damaged_index(tiny_run, tmp_path, capsys):
     assert (run_dir / "run.json").read_bytes() == run_json  # Status not reset by the failure.
 
 
+@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax",
+                    reason="the fault is injected at keras.Model.save_weights, the same on both "
+                           "backends; resuming on JAX is tested with a damaged checkpoint")
 def test_a_full_disk_during_training_loses_nothing(tmp_path, capsys, monkeypatch):
     import keras
 
