@@ -32,7 +32,8 @@ TINY = ["data.name=mnist_sample", "data.train_limit=1024", "train.verbose=0",
         "perceptual.train_size=1000", "evaluate.judge_epochs=1", "evaluate.swap_size=50",
         "evaluate.probe_train_size=500", "evaluate.factor_metrics=false",
         'evaluate.leak_probes=["boost"]']
-TINY_RUNS = {"cyclevae": ["train.epochs=2"], "lord": ["train.epochs=3", "baseline.amortise_epochs=1"]}
+TINY_RUNS = {"cyclevae": ["train.epochs=2"],
+             "lord": ["train.epochs=3", "baseline.amortise_epochs=1"]}
 
 
 @pytest.mark.backends
