@@ -18,7 +18,7 @@ from infoae.cli import main
 from infoae.data import load_mnist_sample
 from infoae.rundir import FORMAT_VERSION, file_digest
 
-from tests.helpers import FAST, QUICKSTART, ROOT, sets as _sets
+from tests.helpers import FAST, QUICKSTART, ROOT, TWO_PROBES, sets as _sets
 
 
 def test_run_directory_is_self_describing(trained_run):
@@ -335,7 +335,7 @@ def test_syndigits_run_learns_its_style_factors(tmp_path):
                  "model.encoder_dense=128", "evaluate.judge_epochs=1",
                  "evaluate.probe_train_size=2000", "evaluate.swap_size=100",
                  "evaluate.factor_train_size=2000", "evaluate.swap_factor_sources=100",
-                 'evaluate.leak_probes=["mlp", "boost"]']
+                 TWO_PROBES]
     assert main(["train", "--config", str(ROOT / "configs" / "syndigits.toml"), "--run-dir",
                  str(run_dir), *_sets(overrides)]) == 0
     report = json.loads((run_dir / "metrics.json").read_text())

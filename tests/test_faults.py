@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import keras
 import pytest
 
 import infoae
@@ -123,12 +124,10 @@ def test_truncated_checkpoints_or_a_damaged_index(tiny_run, tmp_path, capsys):
     assert (run_dir / "run.json").read_bytes() == run_json  # Status not reset by the failure.
 
 
-@pytest.mark.skipif(os.environ.get("KERAS_BACKEND") == "jax",
+@pytest.mark.skipif(keras.backend.backend() == "jax",
                     reason="the fault is injected at keras.Model.save_weights, the same on both "
                            "backends; resuming on JAX is tested with a damaged checkpoint")
 def test_a_full_disk_during_training_loses_nothing(tmp_path, capsys, monkeypatch):
-    import keras
-
     real_save = keras.Model.save_weights
     saved = []
 
