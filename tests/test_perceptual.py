@@ -6,7 +6,8 @@ import pytest
 from infoae.config import LOSS_NETWORK_LAYERS, Config, load_config
 from infoae.data import load_data, load_mnist_sample, to_float
 from infoae.errors import ConfigError, ImageError, RunDirError
-from infoae.model.loss_network import load_loss_network, save_loss_network, train_loss_network
+from infoae.model.loss_network import (load_loss_network, loss_network_for, loss_network_settings,
+                                       save_loss_network)
 from infoae.model.perceptual import (build_loss_network, feature_extractor, gram_matrix,
                                      normalise_activations, style_loss, total_variation)
 from infoae.transfer.gatys import gatys_transfer
@@ -81,17 +82,38 @@ def sample():
     return load_data(load_config(None, ["data.name=mnist_sample", "data.validation_size=500"]).data)
 
 
-@pytest.fixture(scope="module")
-def loss_network(sample):
+def loss_network_settings_of_the_fixture():
     settings = Config().perceptual
-    settings.epochs = 3
-    return train_loss_network(sample, settings)
+    settings.epochs = 3  # As the perceptual-loss run of test_transfer_end_to_end, which loads it.
+    return settings
 
 
-def test_loss_network_learns_and_round_trips(loss_network, sample, tmp_path):
+@pytest.fixture(scope="module")
+def loss_network(sample, tmp_path_factory):
+    """Trained, or loaded from the session's evaluation cache, as a perceptual-loss run gets
+    it."""
+    return loss_network_for(sample, loss_network_settings_of_the_fixture(),
+                            tmp_path_factory.mktemp("loss_network"))
+
+
+def test_loss_network_learns_and_round_trips(loss_network, sample, tmp_path, capsys):
     network, info = loss_network
     assert info["validation_acc"] > 0.8  # Chance is 0.1.
     assert info["train_images"] == 3500 and "mean activations before" in info["normalised"]
+    # A second request for this data and these settings loads the cached network into its
+    # directory instead of training one.
+    again, again_info = loss_network_for(sample, loss_network_settings_of_the_fixture(),
+                                         tmp_path / "again")
+    assert again_info["cache"] == "loaded" and again_info["cache_key"] == info["cache_key"]
+    assert "loaded from the evaluation cache" in capsys.readouterr().out
+    assert (tmp_path / "again" / "loss_network.weights.h5").is_file()
+    images = to_float(sample.test[0][:8])
+    np.testing.assert_allclose(np.asarray(again(images)), np.asarray(network(images)), atol=1e-5)
+    # Another seed is another entry: its network is not served this one.
+    other = loss_network_settings_of_the_fixture()
+    other.seed = 1
+    assert (loss_network_settings(sample, other) != loss_network_settings(
+        sample, loss_network_settings_of_the_fixture()))
     save_loss_network(network, info, tmp_path / "net")
     loaded, loaded_info = load_loss_network(tmp_path / "net", (28, 28, 1))
     images = to_float(sample.test[0][:8])
@@ -107,11 +129,12 @@ def test_loss_network_learns_colour_digits_and_refuses_an_uncentred_one(tmp_path
     """On SynDigits' colour backgrounds the network centres each image's colours first;
     uncentred it stayed at chance there. A colour loss network saved without the centring is
     refused on loading, not used with inputs it was not trained on."""
-    data = load_data(load_config(None, ["data.name=syndigits", "data.syndigits_train_size=3500",
-                                        "data.syndigits_test_size=100"]).data)
-    settings = Config().perceptual
-    settings.train_size = 3000
-    network, info = train_loss_network(data, settings)
+    # The data of test_end_to_end's SynDigits run, so the session's evaluation cache serves
+    # the network that run trained (or this test trains it for the runs after).
+    data = load_data(load_config(None, ["data.name=syndigits", "data.syndigits_train_size=4000",
+                                        "data.syndigits_test_size=500",
+                                        "data.validation_size=500"]).data)
+    network, info = loss_network_for(data, Config().perceptual, tmp_path / "new")
     assert info["validation_acc"] > 0.5, info  # Chance is 0.1.
     images = to_float(data.test[0][:4])
     shifted = images + np.array([0.0, 0.1, -0.1], np.float32)  # One colour cast on the image.

@@ -5,7 +5,8 @@ Held in ``~/.cache/infoae`` (or ``$INFOAE_CACHE``; ``INFOAE_CACHE=off`` disables
 file per entry, named by a hash of everything the entry depends on (the data's bytes, the
 settings, the code's version of the computation): the judges (``infoae.evaluation.judge``),
 the morphometrics of real images and the SynDigits factor regressor
-(``infoae.evaluation.factors``). A damaged entry is computed again and replaced; a read-only
+(``infoae.evaluation.factors``), and for training the loss network of the perceptual losses
+(``infoae.model.loss_network``). A damaged entry is computed again and replaced; a read-only
 or full cache only costs the next evaluation the computation.
 """
 

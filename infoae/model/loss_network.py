@@ -21,6 +21,8 @@ LOSS_NETWORK_INFO = "loss_network.json"
 LEARNED_ACCURACY = 0.5
 # What colour images go through first (grey ones go in as they are); see centre_colours.
 COLOUR_INPUT = "each image minus its mean per channel"
+# Part of the cache key: raise it when the training or the normalisation changes.
+LOSS_NETWORK_VERSION = 1
 
 
 def train_loss_network(data, settings: PerceptualConfig, verbose: int = 0):
@@ -84,17 +86,47 @@ def load_loss_network(directory: str | Path, image_shape):
     return network, info
 
 
+def loss_network_settings(data, settings: PerceptualConfig) -> dict:
+    """Everything a trained loss network depends on: the key of its evaluation-cache entry."""
+    from infoae.evaluation.cache import array_digest
+
+    n = settings.train_size or len(data.train[1])
+    validation = data.validation or ()
+    return {"version": LOSS_NETWORK_VERSION, "dataset": data.name,
+            "image_shape": list(data.image_shape), "num_classes": int(data.num_classes),
+            "input": COLOUR_INPUT if centres_colours(data.image_shape) else "as it is",
+            "epochs": settings.epochs, "seed": settings.seed, "train_images": int(n),
+            "train": array_digest(data.train[0][:n], data.train[1][:n]),
+            "validation": array_digest(*validation)}
+
+
 def loss_network_for(data, settings: PerceptualConfig, directory: str | Path, verbose: int = 0):
-    """The loss network saved in directory, or a new one trained and saved there."""
+    """The loss network saved in directory; else the one the evaluation cache holds for this
+    data and these settings (``infoae.evaluation.cache``, kind "loss_networks"), or a new one
+    trained and stored there; either is saved in directory."""
+    from infoae.evaluation.cache import cached_network
+
     directory = Path(directory)
     if (directory / LOSS_NETWORK_WEIGHTS).is_file():
         return load_loss_network(directory, data.image_shape)
-    print(f"Training the loss network on {data.name} ({settings.epochs} epochs); "
-          f"it is saved in {directory}.")
-    network, info = train_loss_network(data, settings, verbose)
+    key_settings = loss_network_settings(data, settings)
+
+    def train():
+        print(f"Training the loss network on {data.name} ({settings.epochs} epochs); "
+              f"it is saved in {directory}.")
+        return train_loss_network(data, settings, verbose)
+
+    network, info, how, key = cached_network(
+        "loss_networks", key_settings,
+        lambda: build_loss_network(data.image_shape, data.num_classes), train)
+    info = {**info, "cache": how, "cache_key": key}
     save_loss_network(network, info, directory)
-    print(f"Loss network: validation accuracy {info['validation_acc']:.4f} "
-          f"({info['train_seconds']:.0f} s).")
+    if how == "loaded":
+        print(f"Loss network for {data.name} loaded from the evaluation cache (key {key}, "
+              f"validation accuracy {info['validation_acc']:.4f}); saved in {directory}.")
+    else:
+        print(f"Loss network: validation accuracy {info['validation_acc']:.4f} "
+              f"({info['train_seconds']:.0f} s).")
     if info["validation_acc"] < LEARNED_ACCURACY:
         print(f"Warning: the loss network reads only {info['validation_acc']:.1%} of validation "
               "digits, so its features barely describe digits; raise perceptual.epochs or "
