@@ -7,7 +7,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "infoae"
 # Each layer may import the layers before it, never those after it.
-LAYERS = ["errors", "atomic", "tables", "config", "rundir", "data", "model", "evaluation",
+LAYERS = ["errors", "atomic", "tables", "config", "rundir", "cache", "data", "model", "evaluation",
           "figures", "report", "transfer", "training", "console", "cli"]
 MAX_LINES = 320
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from infoae.data import DigitData, to_float
-from infoae.evaluation.cache import array_digest, cached_array, cached_network
+from infoae.cache import array_digest, cached_array, cached_network
 from infoae.evaluation.judge import build_judge, data_fingerprint
 from infoae.evaluation.metrics import in_processes, spread_sample
 from infoae.model.classifiers import fit_classifier, predict

@@ -12,7 +12,7 @@ swap_acc is the lowest of the judges' swap accuracies. The "plain" network with 
 also regresses factors (``infoae.evaluation.factors``).
 
 Judges depend on the data alone, so they are cached (``judge_cache``, in the evaluation cache
-of ``infoae.evaluation.cache``), keyed by the data's fingerprint, the architecture, epochs and
+of ``infoae.cache``), keyed by the data's fingerprint, the architecture, epochs and
 seed.
 """
 
@@ -23,7 +23,7 @@ import hashlib
 import numpy as np
 
 from infoae.data import DigitData
-from infoae.evaluation.cache import cached_network
+from infoae.cache import cached_network
 from infoae.model.classifiers import fit_classifier, predict
 
 JUDGES = {"plain": "4 conv (32,32,64,64) + max pooling + dense 128, dropout 0.3",

@@ -88,7 +88,7 @@ def load_loss_network(directory: str | Path, image_shape):
 
 def loss_network_settings(data, settings: PerceptualConfig) -> dict:
     """Everything a trained loss network depends on: the key of its evaluation-cache entry."""
-    from infoae.evaluation.cache import array_digest
+    from infoae.cache import array_digest
 
     n = settings.train_size or len(data.train[1])
     validation = data.validation or ()
@@ -102,9 +102,9 @@ def loss_network_settings(data, settings: PerceptualConfig) -> dict:
 
 def loss_network_for(data, settings: PerceptualConfig, directory: str | Path, verbose: int = 0):
     """The loss network saved in directory; else the one the evaluation cache holds for this
-    data and these settings (``infoae.evaluation.cache``, kind "loss_networks"), or a new one
+    data and these settings (``infoae.cache``, kind "loss_networks"), or a new one
     trained and stored there; either is saved in directory."""
-    from infoae.evaluation.cache import cached_network
+    from infoae.cache import cached_network
 
     directory = Path(directory)
     if (directory / LOSS_NETWORK_WEIGHTS).is_file():
