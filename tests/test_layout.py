@@ -7,8 +7,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "infoae"
 # Each layer may import the layers before it, never those after it.
-LAYERS = ["errors", "atomic", "tables", "config", "rundir", "cache", "data", "model", "evaluation",
-          "figures", "report", "transfer", "training", "console", "cli"]
+LAYERS = ["errors", "atomic", "tables", "config", "rundir", "cache", "data", "model",
+          "evaluation", "figures", "report", "transfer", "training", "console", "cli"]
 MAX_LINES = 320
 
 

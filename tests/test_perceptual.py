@@ -116,7 +116,6 @@ def test_loss_network_learns_and_round_trips(loss_network, sample, tmp_path, cap
         sample, loss_network_settings_of_the_fixture()))
     save_loss_network(network, info, tmp_path / "net")
     loaded, loaded_info = load_loss_network(tmp_path / "net", (28, 28, 1))
-    images = to_float(sample.test[0][:8])
     np.testing.assert_allclose(np.asarray(loaded(images)), np.asarray(network(images)), atol=1e-5)
     assert loaded_info == info
     with pytest.raises(RunDirError, match="32, 32, 3"):
