@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from infoae import atomic
+from infoae.cache import array_digest, cached_network
 from infoae.config import PerceptualConfig
 from infoae.errors import RunDirError
 from infoae.model.classifiers import fit_classifier
@@ -88,24 +89,19 @@ def load_loss_network(directory: str | Path, image_shape):
 
 def loss_network_settings(data, settings: PerceptualConfig) -> dict:
     """Everything a trained loss network depends on: the key of its evaluation-cache entry."""
-    from infoae.cache import array_digest
-
     n = settings.train_size or len(data.train[1])
-    validation = data.validation or ()
     return {"version": LOSS_NETWORK_VERSION, "dataset": data.name,
             "image_shape": list(data.image_shape), "num_classes": int(data.num_classes),
             "input": COLOUR_INPUT if centres_colours(data.image_shape) else "as it is",
             "epochs": settings.epochs, "seed": settings.seed, "train_images": int(n),
             "train": array_digest(data.train[0][:n], data.train[1][:n]),
-            "validation": array_digest(*validation)}
+            "validation": array_digest(*data.validation)}
 
 
 def loss_network_for(data, settings: PerceptualConfig, directory: str | Path, verbose: int = 0):
     """The loss network saved in directory; else the one the evaluation cache holds for this
     data and these settings (``infoae.cache``, kind "loss_networks"), or a new one
     trained and stored there; either is saved in directory."""
-    from infoae.cache import cached_network
-
     directory = Path(directory)
     if (directory / LOSS_NETWORK_WEIGHTS).is_file():
         return load_loss_network(directory, data.image_shape)
