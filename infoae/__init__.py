@@ -5,7 +5,7 @@
     run.swap(style_images, labels)
 """
 
-__version__ = "0.1.0"
+from infoae.version import __version__
 
 
 def load_run(run_dir, weights=None, checkpoint=False):

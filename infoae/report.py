@@ -57,17 +57,13 @@ def _write(path: Path, page: str) -> Path:
 
 def _load(run_dir: Path, data_dir: str | None):
     """The Run and the data of an evaluated run directory."""
-    from infoae.data import load_data
     from infoae.errors import RunDirError
-    from infoae.model.trained import load_run
+    from infoae.model.trained import load_run_with_data
 
     if not (run_dir / METRICS_FILE).is_file():
         raise RunDirError(f"'{run_dir}' has no {METRICS_FILE}; run `infoae evaluate {run_dir}` "
                           "first.")
-    run = load_run(run_dir)
-    if data_dir is not None:
-        run.config.data.dir = data_dir
-    return run, load_data(run.config.data, run.config.train.seed)
+    return load_run_with_data(run_dir, data_dir)
 
 
 # ---------------------------------------------------------------- the headline table

@@ -24,7 +24,7 @@ NO_TENSORFLOW = ROOT / "tests" / "scripts" / "no_tensorflow"
 TINY = ["train.verbose=0", "train.epochs=2", "train.monitor_size=0", "data.train_limit=2048",
          "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
          "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64",
-         "model.class_normalise=none"]
+         "model.class_map=none"]
 
 
 def _python(backend: str, *args, block_tensorflow: bool = False) -> str:

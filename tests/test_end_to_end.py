@@ -353,5 +353,5 @@ def test_syndigits_run_learns_its_style_factors(tmp_path):
     assert m["content_acc"] > 0.6 and m["style_leak_mlp"] < m["content_acc"] - 0.3
     assert "regressor" in factors["swap_factor_error"]
     # The class map is on (moments): the round trip is also scored in the encoder's own code.
-    assert report["style_code"]["class_normalise"] == "moments"
+    assert report["style_code"]["class_map"] == "moments"
     assert 0.0 <= report["style_code"]["consistency_unnormalised"] < 1.0

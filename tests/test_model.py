@@ -7,8 +7,9 @@ from keras import ops
 
 from infoae.config import load_config
 from infoae.model.autoencoder import build_model, count_parameters
-from infoae.model.layers import GradientReversal, random_shift
-from infoae.model.losses import class_mmd, dann_lambda
+from infoae.model.adversary import GradientReversal, dann_lambda, reset_adversary
+from infoae.model.layers import random_shift
+from infoae.model.losses import class_mmd
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
@@ -185,7 +186,7 @@ def test_adversary_reset_draws_fresh_weights_and_restarts_its_optimizer_inside_f
     """adversary.reset_epochs: at the start of every N-th epoch the adversary gets new weights
     (the same ones for the same seed) and Adam's moments and step count restart (its learning
     rate stays); on JAX the reset must reach the state the compiled step carries."""
-    from infoae.training.callbacks import AdversaryReset, reset_adversary
+    from infoae.training.callbacks import AdversaryReset
 
     model = build_model(load_config(overrides=["adversary.extra_steps=1", "model.style_dim=4"]),
                         (28, 28, 1), steps_per_epoch=2)

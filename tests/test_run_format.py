@@ -62,14 +62,14 @@ def test_bad_kept_dimensions_are_refused(tmp_path, kept):
         infoae.load_run(run_dir)
 
 
-def test_normalise_verb_adds_and_removes_a_class_normaliser(tmp_path, capsys):
+def test_class_map_verb_adds_and_removes_a_class_map(tmp_path, capsys):
     run_dir = _copy_with_info(tmp_path)
-    assert main(["normalise", str(run_dir), "--kind", "gaussian", "--no-evaluate"]) == 0
+    assert main(["class-map", str(run_dir), "--kind", "gaussian", "--no-evaluate"]) == 0
     info = json.loads((run_dir / "run.json").read_text())
-    assert info["format"] == FORMAT_VERSION and info["style_normaliser"]["kind"] == "gaussian"
-    assert 'class_normalise = "gaussian"' in (run_dir / "config.toml").read_text()
+    assert info["format"] == FORMAT_VERSION and info["class_map"]["kind"] == "gaussian"
+    assert 'class_map = "gaussian"' in (run_dir / "config.toml").read_text()
     run = infoae.load_run(run_dir)
-    assert set(run.normalisers) == {"kept", "all"}
+    assert set(run.class_maps) == {"kept", "all"}
     images = np.load(FORMAT1 / "expected.npz")["images"]
     labels = run.predict_content(images).argmax(1)
     codes = run.encode_style(images)
@@ -81,9 +81,11 @@ def test_normalise_verb_adds_and_removes_a_class_normaliser(tmp_path, capsys):
     # Generating inverts the map: the same images as from the encoder's own code.
     np.testing.assert_allclose(run.generate(codes, labels), run.model.generate(
         run.encode_style(images, normalised=False), labels).numpy(), atol=1e-3)
+    assert (run_dir / "class_map.npz").is_file()
+    # The command's old name still works.
     assert main(["normalise", str(run_dir), "--kind", "none", "--no-evaluate"]) == 0
-    assert not (run_dir / "style_normaliser.npz").exists()
-    assert infoae.load_run(run_dir).normalisers == {}
+    assert not (run_dir / "class_map.npz").exists()
+    assert infoae.load_run(run_dir).class_maps == {}
 
 
 def test_normalise_verb_prunes_again_at_another_threshold(tmp_path, capsys):

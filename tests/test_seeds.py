@@ -70,7 +70,7 @@ def test_bad_seed_lists_are_refused(tmp_path, capsys, seeds):
 def test_seeds_verb_puts_several_methods_in_one_table(tmp_path, capsys):
     cycle = tmp_path / "cycle.toml"
     cycle.write_text(f'base = "{QUICKSTART}"\n[model]\nkind = "cyclevae"\n'
-                     'class_normalise = "none"\nprune_nats = 0.0\n')
+                     'class_map = "none"\nprune_nats = 0.0\n')
     prefix = tmp_path / "m"
     # Every config is checked before the first training: a bad one stops all of them.
     assert main(["seeds", "--config", QUICKSTART, str(tmp_path / "missing.toml"), "--seeds",

@@ -97,8 +97,13 @@ def _coerce_list(key: str, value: Any, default: list) -> list:
     raise ConfigError(f"config key '{key}' must be a list of {kinds[item]}, got {value!r}")
 
 
+# Keys that were renamed: the old name is still read (configs and runs written before).
+RENAMED_KEYS = {("model", "class_normalise"): "class_map"}
+
+
 def from_dict(raw: dict[str, Any], base: Config | None = None) -> Config:
-    """Apply a nested {section: {key: value}} mapping on top of base (or the defaults)."""
+    """Apply a nested {section: {key: value}} mapping on top of base (or the defaults); a
+    renamed key's old name sets the new key."""
     config = dataclasses.replace(base) if base else Config()
     sections = {f.name: f for f in dataclasses.fields(Config)}
     for section_name, values in raw.items():
@@ -110,6 +115,7 @@ def from_dict(raw: dict[str, Any], base: Config | None = None) -> Config:
         section = dataclasses.replace(getattr(config, section_name))
         allowed = {f.name for f in dataclasses.fields(section)}
         for key, value in values.items():
+            key = RENAMED_KEYS.get((section_name, key), key)
             if key not in allowed:
                 raise ConfigError(f"unknown config key '{section_name}.{key}'; allowed keys in "
                                   f"[{section_name}]: {', '.join(sorted(allowed))}")

@@ -46,6 +46,8 @@ class DataConfig:
 
 
 PRECISIONS = ("float32", "mixed_bfloat16")
+# Learning-rate schedules (infoae.model.engine.make_schedule).
+SCHEDULES = ("cosine", "step", "constant")
 
 
 @dataclass
@@ -53,9 +55,15 @@ class TrainConfig:
     # Passes over the training split.
     epochs: int = 10
     batch_size: int = 128
-    # Adam learning rate (paper: 0.001); decays by cosine to lr_final_fraction of it.
+    # Adam learning rate (paper: 0.001), and its schedule over the run's steps:
+    # "cosine" decays it to lr_final_fraction of it; "step" multiplies it by lr_step_factor at
+    # each fraction of the run in lr_step_at (Jha et al.'s x0.1 at 80 of 100 epochs: [0.8],
+    # 0.1); "constant" keeps it. Every optimizer of the run's main losses follows it.
     learning_rate: float = 0.001
+    lr_schedule: str = "cosine"
     lr_final_fraction: float = 0.05
+    lr_step_at: list[float] = field(default_factory=lambda: [0.8])
+    lr_step_factor: float = 0.1
     # Seed for weights, shuffling and noise (Python, NumPy and TensorFlow).
     seed: int = 0
     # Epoch-end validation report (code variance, probe leakage, swap accuracy, recon MSE)
@@ -85,6 +93,12 @@ class TrainConfig:
         check("train.batch_size", self.batch_size >= 2, "an integer >= 2")
         check("train.learning_rate", 0.0 < self.learning_rate < 1.0, "in (0, 1)")
         check("train.lr_final_fraction", 0.0 <= self.lr_final_fraction <= 1.0, "in [0, 1]")
+        check("train.lr_schedule", self.lr_schedule in SCHEDULES,
+              " or ".join(repr(s) for s in SCHEDULES))
+        check("train.lr_step_at", bool(self.lr_step_at)
+              and all(0.0 < f < 1.0 for f in self.lr_step_at),
+              "a non-empty list of fractions of the run in (0, 1)")
+        check("train.lr_step_factor", 0.0 < self.lr_step_factor <= 1.0, "in (0, 1]")
         check("train.monitor_size", self.monitor_size >= 0, "an integer >= 0")
         check("train.verbose", self.verbose in (0, 1, 2), "0, 1 or 2")
         check("train.distribute", self.distribute in ("none", "mirrored", "multiworker"),

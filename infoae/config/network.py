@@ -66,16 +66,16 @@ class ModelConfig:
     # with an invertible per-class map fitted on training codes, so the code's distribution no
     # longer tells the class: "gaussian" (iterative Gaussianization: every class's codes follow
     # N(0, I)), "moments" (the same mean and covariance for every class) or "none". Generating
-    # applies the inverse map for the requested label (infoae.model.normalise). "auto":
+    # applies the inverse map for the requested label (infoae.model.class_map). "auto":
     # "gaussian" when every class has 1,000 or more training codes to fit it on, else "none".
-    class_normalise: str = "auto"
+    class_map: str = "auto"
 
     def validate(self) -> None:
         check("model.kind", self.kind in MODEL_KINDS, " or ".join(repr(k) for k in MODEL_KINDS))
         check("model.style_dim", self.style_dim >= 1, "an integer >= 1")
         check("model.prune_nats", self.prune_nats >= 0.0, "a number >= 0")
-        check("model.class_normalise",
-              self.class_normalise in ("auto", "none", "gaussian", "moments"),
+        check("model.class_map",
+              self.class_map in ("auto", "none", "gaussian", "moments"),
               "'auto', 'none', 'gaussian' or 'moments'")
         for key in ("encoder_filters", "generator_filters"):
             value = getattr(self, key)
@@ -190,6 +190,10 @@ class BaselineConfig:
     reconstruction: float = 2.0
     kl: float = 3.0
     reverse_cycle: float = 10.0
+    # Cycle-consistent VAE: train the two cycles as the authors do, as separate steps, each
+    # on a batch of its own with an Adam optimizer of its own (the reverse cycle's step after
+    # the forward cycle's); false: one batch and one Adam step for both.
+    separate_cycles: bool = False
     # LORD: standard deviation of the Gaussian noise added to the per-image codes in the
     # latent optimisation, and the weight of their activation decay (L2).
     noise_std: float = 1.0

@@ -20,13 +20,13 @@ from infoae.evaluation.metrics import (frechet_distance, probe_accuracy, probe_p
                                       spread_sample, style_consistency)
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
-from infoae.rundir import METRICS_FILE, NORMALISER_FILE, file_digest, write_json
+from infoae.rundir import METRICS_FILE, class_map_file, file_digest, write_json
 
 
 def provenance(run: Run, data: DigitData) -> dict:
     """What an evaluation scored: the weights file (with its checksum), the style dimensions
     kept, the class normaliser, and the data."""
-    scored = {"weights": None, "style_dims_kept": None, "normaliser": None,
+    scored = {"weights": None, "style_dims_kept": None, "class_map": None,
               "data": {"dataset": data.name, "source": data.source, "split_sizes": data.sizes()}}
     if run.weights is not None and run.weights.is_file():
         where = (str(run.weights.relative_to(run.run_dir))
@@ -36,10 +36,11 @@ def provenance(run: Run, data: DigitData) -> dict:
     mask = getattr(run.model, "style_mask", None)
     if mask is not None:
         scored["style_dims_kept"] = np.flatnonzero(np.asarray(mask)).tolist()
-    if run.normalisers and run.run_dir is not None and (run.run_dir / NORMALISER_FILE).is_file():
-        scored["normaliser"] = {"file": NORMALISER_FILE,
-                                "kind": next(iter(run.normalisers.values())).kind,
-                                **file_digest(run.run_dir / NORMALISER_FILE)}
+    path = class_map_file(run.run_dir) if run.run_dir is not None else None
+    if run.class_maps and path is not None:
+        scored["class_map"] = {"file": path.name,
+                                "kind": next(iter(run.class_maps.values())).kind,
+                               **file_digest(path)}
     return scored
 
 
@@ -80,7 +81,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         own_code, mapped_code = run.style_codes(swapped)
         swapped_codes.append(mapped_code)
         swapped_features.append(predict(features, swapped))
-        if "kept" in run.normalisers:  # the encoder's own code fed to the generator, and read back
+        if "kept" in run.class_maps:  # the encoder's own code fed to the generator, and read back
             labels = np.full(len(swap_codes), label)
             raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
             raw_round_trip[1].append(own_code)
@@ -111,8 +112,8 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     }
     kept = np.flatnonzero(run.model.style_mask)
     style_code = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
-                  "class_normalise": (next(iter(run.normalisers.values())).kind
-                                      if run.normalisers else "none"),
+                  "class_map": (next(iter(run.class_maps.values())).kind
+                                      if run.class_maps else "none"),
                   **leakage, "leak_probes": {"kinds": list(settings.leak_probes), **panels}}
     if raw_round_trip[0]:
         style_code["consistency_unnormalised"] = style_consistency(
@@ -160,7 +161,7 @@ def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_l
     variants = {}  # name: (pruned, normalised)
     if pruned_some:
         variants["leak_mlp_all_dims"] = (False, True)
-    if run.normalisers:
+    if run.class_maps:
         variants["leak_mlp_unnormalised"] = (True, False)
         if pruned_some:
             variants["leak_mlp_all_dims_unnormalised"] = (False, False)
@@ -212,9 +213,10 @@ def format_metrics(report: dict) -> str:
         lines.append(f"style code: {len(code['dims_kept'])} of {code['dims']} dimensions kept "
                      f"(pruned as uninformative); MLP leakage of all {code['dims']}: "
                      f"{code['leak_mlp_all_dims']:.4f}")
-    if code and code.get("class_normalise", "none") != "none":
-        lines.append(f"class-normalised code ({code['class_normalise']}); MLP leakage before "
-                     f"normalisation: {code['leak_mlp_unnormalised']:.4f}"
+    kind = code.get("class_map", code.get("class_normalise", "none")) if code else "none"
+    if kind != "none":  # (metrics.json of older runs named it class_normalise)
+        lines.append(f"class-mapped code ({kind}); MLP leakage before the map: "
+                     f"{code['leak_mlp_unnormalised']:.4f}"
                      + (f", all dims {code['leak_mlp_all_dims_unnormalised']:.4f}"
                         if "leak_mlp_all_dims_unnormalised" in code else ""))
     panel = (code or {}).get("leak_probes")

@@ -1,9 +1,13 @@
 """The Info-autoencoder: a Keras model that composes the four sub-networks.
 
-``InfoAutoencoder`` holds the style encoder, content head, adversary and generator
-(``infoae.model.networks``), encodes and generates, prunes uninformative code dimensions,
-and delegates its training step to ``infoae.model.steps`` and its losses to
-``infoae.model.losses``. ``build_model`` makes one compiled with Adam on a cosine decay.
+``InfoAutoencoder`` holds the style encoder, content head and generator
+(``infoae.model.networks``) and the adversary (``infoae.model.adversary``), encodes and
+generates, and prunes uninformative code dimensions. It trains on the engine
+(``infoae.model.engine``) with three loss groups: every non-swap loss of
+``infoae.model.losses`` (all sub-networks; the adversary's gradient reaches the encoder
+reversed), the swap losses (the encoder and the generator only), and the adversary's extra
+updates with its own optimizer. ``build_model`` makes any model kind compiled with Adam on the
+run's learning-rate schedule.
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ import numpy as np
 from keras import ops
 
 from infoae.config import Config
-from infoae.model.losses import (batch_losses, dann_lambda, loss_weights, swap_losses,
+from infoae.model.adversary import (adversary_group, build_adversary, reversal_layer,
+                                    reversal_strength)
+from infoae.model.engine import Group, GroupedModel, jit_compile, make_schedule
+from infoae.model.losses import (TERMS, batch_losses, loss_weights, swap_losses,
                                  uses_loss_network, weighted_sum)
-from infoae.model.networks import (build_adversary, build_content_head, build_generator,
-                                   build_style_encoder)
-from infoae.model.steps import MultiWorkerFixes, train_step_tensorflow
+from infoae.model.networks import build_content_head, build_generator, build_style_encoder
 
 
-class InfoAutoencoder(MultiWorkerFixes, keras.Model):
-    """The four sub-networks and the training step that ties them together."""
+class InfoAutoencoder(GroupedModel):
+    """The four sub-networks and the loss groups that train them together."""
 
     def __init__(self, config: Config, image_shape, num_classes: int = 10, loss_network=None,
-                 **kwargs):
+                 total_steps: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.config = config
         self.image_shape = tuple(image_shape)
@@ -41,7 +46,7 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
         # 1 for the code dimensions the style code keeps, 0 for pruned ones (see prune_style).
         # Not a weight: the run directory records it in run.json and load_run sets it.
         self.style_mask = np.ones(config.model.style_dim, "float32")
-        self.total_steps = 1.0
+        self.total_steps = float(total_steps)
         # The frozen loss network of the perceptual losses (None when they are off). A plain
         # attribute, so its weights stay out of the model's checkpoints: the run directory
         # keeps it in loss_network/ (see infoae.model.loss_network); inference never needs it.
@@ -52,24 +57,8 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
             network = loss_network or build_loss_network(self.image_shape, num_classes)
             self.perceptual = PerceptualLoss(network, config.perceptual)
         # Trackers for the losses that are on, and the diagnostics a user watches.
-        tracked = ["loss", *self.loss_weights, "content_acc", "adversary_acc", "code_std",
-                   "reversal_lambda"]
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in dict.fromkeys(tracked)}
-
-    @property
-    def metrics(self):
-        return list(self.trackers.values())
-
-    @property
-    def non_trainable_variables(self):
-        """On JAX, the adversary optimizer's state travels with these through the stateless
-        training step (Keras's JAX trainer carries only the main optimizer's). Checkpoints
-        are unchanged: they save each object's own variables."""
-        variables = super().non_trainable_variables
-        optimizer = getattr(self, "adversary_optimizer", None)
-        if keras.backend.backend() == "jax" and optimizer is not None and optimizer.built:
-            variables = variables + list(optimizer.variables)
-        return variables
+        self.make_trackers(["loss", *self.loss_weights, "content_acc", "adversary_acc",
+                            "code_std", "reversal_lambda"])
 
     def call(self, images, training=False):
         """Style code (mean) and content class probabilities."""
@@ -149,53 +138,44 @@ class InfoAutoencoder(MultiWorkerFixes, keras.Model):
         self.content_head(images)
         self.adversary(codes)
         self.generate(codes, ops.zeros((2,), "int32"))
-        self.optimizer.build(self.trainable_variables)
-        self.adversary_optimizer.build(self.adversary.trainable_variables)
+        self.build_optimizers()
+        if not self.adversary_optimizer.built:  # Built even with no extra steps (checkpoints).
+            self.adversary_optimizer.build(self.adversary.trainable_variables)
         self.built = True
 
+    def own_optimizers(self) -> list:
+        return [getattr(self, "adversary_optimizer", None)]
+
     def reversal_strength(self):
-        a = self.config.adversary
-        if a.schedule == "constant":
-            return ops.convert_to_tensor(a.lambda_max, "float32")
-        progress = ops.minimum(ops.cast(self.optimizer.iterations, "float32") / self.total_steps,
-                               1.0)
-        return a.lambda_max * dann_lambda(progress)
+        return reversal_strength(self)
 
-    def train_step(self, *args):
-        """One step (steps.py on TensorFlow: train_step(data); steps_jax.py on JAX:
-        train_step(state, data) -> logs, state)."""
-        if keras.backend.backend() == "jax":
-            from infoae.model.steps_jax import train_step_jax
+    def groups(self) -> list[Group]:
+        """Every non-swap loss trains every sub-network; the swap losses (when on) the encoder
+        and the generator only; then the adversary's extra updates."""
+        groups = [Group("losses", self.trainable_variables)]
+        if any(term.swap and term.name in self.loss_weights for term in TERMS):
+            groups.append(Group("swaps", self.style_encoder.trainable_variables
+                                + self.generator.trainable_variables))
+        if self.config.adversary.extra_steps:
+            groups.append(adversary_group(self))
+        return groups
 
-            return train_step_jax(self, *args)
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(args[0])
-        labels = ops.cast(labels, "int32")
-        strength = self.reversal_strength()
-        self.adversary.get_layer("gradient_reversal").strength.assign(strength)
-        per_sample, accuracy, watched = train_step_tensorflow(self, images, labels)
-        return self._track(per_sample, accuracy, watched, strength)
+    def prepare_step(self) -> None:
+        """The reversal strength of this step, from the schedule."""
+        reversal_layer(self.adversary).strength.assign(self.reversal_strength())
 
-    def test_step(self, *args):
-        if keras.backend.backend() == "jax":
-            from infoae.model.steps_jax import test_step_jax
-
-            return test_step_jax(self, *args)
-        images, labels, _ = keras.utils.unpack_x_y_sample_weight(args[0])
-        labels = ops.cast(labels, "int32")
+    def loss_groups(self, images, labels, training: bool):
+        images, labels = ops.convert_to_tensor(images, "float32"), ops.cast(labels, "int32")
         per_sample, accuracy, codes, means, watched = batch_losses(self, images, labels,
-                                                                   training=False)
-        per_sample.update(swap_losses(self, images, codes, means))
-        return self._track(per_sample, accuracy, watched, self.reversal_strength())
-
-    def _track(self, per_sample, accuracy, watched, strength):
-        """Update the trackers; code_std is the spread of the code the adversary sees."""
-        self.trackers["loss"].update_state(weighted_sum(per_sample, self.loss_weights))
-        for name, values in {**per_sample, **accuracy}.items():
-            if name in self.trackers:
-                self.trackers[name].update_state(values)
-        self.trackers["code_std"].update_state(ops.mean(ops.std(watched, axis=0)))
-        self.trackers["reversal_lambda"].update_state(strength)
-        return self._logs_for_workers({n: t.result() for n, t in self.trackers.items()})
+                                                                   training=training)
+        total = weighted_sum(per_sample, self.loss_weights)
+        swap = swap_losses(self, images, codes, means)
+        losses = [total] + ([weighted_sum(swap, self.loss_weights, swap=True)] if swap else [])
+        logs = {**per_sample, **swap, **accuracy, "loss": total,
+                # The spread of the code the adversary sees.
+                "code_std": ops.mean(ops.std(watched, axis=0)),
+                "reversal_lambda": ops.convert_to_tensor(reversal_layer(self.adversary).strength)}
+        return losses, logs, {"watched": watched, "labels": labels}
 
 
 def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_network=None,
@@ -211,7 +191,8 @@ def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_netw
     if config.model.kind == "cyclevae":
         from infoae.model.cyclevae import CycleVAE
 
-        model = CycleVAE(config, image_shape, num_classes, name="cyclevae")
+        model = CycleVAE(config, image_shape, num_classes,
+                         total_steps=_total_steps(config, steps_per_epoch), name="cyclevae")
         return _compiled(model, config, steps_per_epoch)
     if config.model.kind == "lord":
         from infoae.model.lord import Lord
@@ -223,22 +204,26 @@ def build_model(config: Config, image_shape, steps_per_epoch: int = 1, loss_netw
     keras.config.set_dtype_policy(config.train.precision)
     try:  # The policy applies to the layers built now, and to no model built later.
         model = InfoAutoencoder(config, image_shape, num_classes, loss_network,
+                                total_steps=_total_steps(config, steps_per_epoch),
                                 name="info_autoencoder")
     finally:
         keras.config.set_dtype_policy(previous)
     return _compiled(model, config, steps_per_epoch)
 
 
+def _total_steps(config: Config, steps_per_epoch: int) -> int:
+    return max(1, config.train.epochs * steps_per_epoch)
+
+
 def _compiled(model, config: Config, steps_per_epoch: int):
-    """The model compiled with Adam on a cosine learning-rate decay over the run's steps, its
-    weights and optimizer slots built."""
-    total_steps = max(1, config.train.epochs * steps_per_epoch)
+    """The model compiled with Adam on the run's learning-rate schedule over its steps
+    (train.lr_schedule), its weights and optimizer slots built."""
+    t = config.train
+    total_steps = _total_steps(config, steps_per_epoch)
     model.total_steps = float(total_steps)
-    schedule = keras.optimizers.schedules.CosineDecay(
-        config.train.learning_rate, decay_steps=total_steps, alpha=config.train.lr_final_fraction)
-    # JAX runs a step op by op unless it is compiled, so it always is there.
-    jit = config.train.jit_compile or keras.backend.backend() == "jax"
-    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=jit)
+    schedule = make_schedule(t.learning_rate, t.lr_schedule, total_steps, t.lr_final_fraction,
+                             t.lr_step_at, t.lr_step_factor)
+    model.compile(optimizer=keras.optimizers.Adam(schedule), jit_compile=jit_compile(t.jit_compile))
     model.build_all()
     return model
 

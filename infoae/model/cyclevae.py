@@ -14,8 +14,11 @@ generator so that the methods differ in their objective only.
   the L1 distance between their style means is weighted by baseline.reverse_cycle; gradients
   to the encoder only, as in the authors' code.
 
-Where the authors run the two cycles as separate steps on new batches with an Adam optimizer
-each, here they share one batch and one Adam step (the sum of their gradients).
+The authors run the two cycles as separate steps, each on a batch of its own with an Adam
+optimizer of its own: so does baseline.separate_cycles = true (the reverse cycle is a
+sequential group of the training engine, on a second batch stream, after the forward cycle's
+update). With false the two cycles share one batch and one Adam step (the sum of their
+gradients).
 
 Inference: ``encode_style`` is the style mean; ``generate(style, label)`` uses the class's
 code, the mean specified code of the class's training images (``finalise``);
@@ -30,6 +33,7 @@ from keras import ops
 
 from infoae.model.baselines import BaselineModel, build_image_encoder, nearest_code_logits
 from infoae.model.classifiers import predict_in_batches
+from infoae.model.engine import Group, make_schedule
 from infoae.model.networks import build_generator
 
 
@@ -48,9 +52,10 @@ def same_class_partners(labels, seed_generator):
 class CycleVAE(BaselineModel):
     tracked = ("reconstruction", "kl", "reverse_cycle")
 
-    def __init__(self, config, image_shape, num_classes: int = 10, **kwargs):
-        super().__init__(config, image_shape, num_classes, **kwargs)
-        b = config.baseline
+    def __init__(self, config, image_shape, num_classes: int = 10, total_steps: int = 1,
+                 **kwargs):
+        super().__init__(config, image_shape, num_classes, total_steps=total_steps, **kwargs)
+        b, t = config.baseline, config.train
         self.pixels = float(np.prod(self.image_shape))
         self.encoder = build_image_encoder(
             self.image_shape, {"style_mean": config.model.style_dim,
@@ -61,6 +66,14 @@ class CycleVAE(BaselineModel):
         self.class_codes = self.add_weight(shape=(self.num_classes, b.content_dim),
                                            initializer="zeros", trainable=False,
                                            name="class_codes")
+        self.separate = bool(b.separate_cycles)
+        if self.separate:
+            import keras
+
+            self.batch_streams = 2
+            self.reverse_optimizer = keras.optimizers.Adam(make_schedule(
+                t.learning_rate, t.lr_schedule, total_steps, t.lr_final_fraction, t.lr_step_at,
+                t.lr_step_factor))
 
     # ------------------------------------------------------------ inference
 
@@ -95,9 +108,18 @@ class CycleVAE(BaselineModel):
 
     # ------------------------------------------------------------ training
 
-    def group_variables(self):
+    def own_optimizers(self) -> list:
+        return [getattr(self, "reverse_optimizer", None)]
+
+    def groups(self) -> list[Group]:
+        """The forward cycle trains the encoder and the decoder, the reverse cycle the encoder
+        only: jointly, or (separate_cycles) after it with its own optimizer and batch."""
         encoder = self.encoder.trainable_variables
-        return [encoder + self.generator.trainable_variables, encoder]
+        forward = Group("forward_cycle", encoder + self.generator.trainable_variables)
+        if not self.separate:
+            return [forward, Group("reverse_cycle", encoder)]
+        return [forward, Group("reverse_cycle", encoder, optimizer=self.reverse_optimizer,
+                               steps=1, loss=self._reverse_group_loss, stream=1)]
 
     def loss_groups(self, images, labels, training: bool):
         import keras
@@ -114,14 +136,31 @@ class CycleVAE(BaselineModel):
         reconstruction = ops.mean(ops.square(drawn - images))
         kl = ops.mean(-0.5 * ops.sum(1.0 + log_var - ops.square(mean) - ops.exp(log_var),
                                      axis=1)) / self.pixels
-        # Reverse cycle: one prior code, drawn with the class codes of two random images.
-        prior = keras.random.normal(ops.shape(mean), seed=self.seed_generator)
+        forward = 2.0 * (b.reconstruction * reconstruction + b.kl * kl)
+        logs = {"reconstruction": reconstruction, "kl": kl * self.pixels}
+        if self.separate and training:  # The reverse cycle is a step of its own.
+            return [forward], {**logs, "loss": forward}, {"forward": forward}
+        cycle = self._reverse_cycle(specified, training)
+        losses = [forward, b.reverse_cycle * cycle]
+        return losses, {**logs, "reverse_cycle": cycle, "loss": forward + losses[1]}, {}
+
+    def _reverse_cycle(self, specified, training: bool):
+        """One prior code drawn with the class codes of two random images of the batch (codes
+        held fixed); the L1 distance between the two drawings' re-encoded style means."""
+        import keras
+
+        prior = keras.random.normal((ops.shape(specified)[0], self.config.model.style_dim),
+                                    seed=self.seed_generator)
         held = ops.stop_gradient(specified)
-        order = keras.random.shuffle(ops.arange(ops.shape(labels)[0]), seed=self.seed_generator)
+        order = keras.random.shuffle(ops.arange(ops.shape(held)[0]), seed=self.seed_generator)
         first = self.generator([prior, held], training=training)
         second = self.generator([prior, ops.take(held, order, axis=0)], training=training)
-        cycle = ops.mean(ops.abs(self.encoder(first, training=training)[0]
-                                 - self.encoder(second, training=training)[0]))
-        forward = 2.0 * (b.reconstruction * reconstruction + b.kl * kl)
-        return [forward, b.reverse_cycle * cycle], {
-            "reconstruction": reconstruction, "kl": kl * self.pixels, "reverse_cycle": cycle}
+        return ops.mean(ops.abs(self.encoder(first, training=training)[0]
+                                - self.encoder(second, training=training)[0]))
+
+    def _reverse_group_loss(self, images, labels, aux, training: bool):
+        """The reverse cycle on its own batch (separate_cycles)."""
+        specified = self.encoder(ops.convert_to_tensor(images, "float32"), training=training)[2]
+        cycle = self._reverse_cycle(specified, training)
+        loss = self.config.baseline.reverse_cycle * cycle
+        return loss, {"reverse_cycle": cycle, "loss": aux["forward"] + loss}

@@ -1,44 +1,10 @@
-"""Layers and augmentations of the Info-autoencoder: the gradient-reversal layer, random shifts."""
+"""Augmentations of the Info-autoencoder: random shifts (the gradient-reversal layer is the
+adversary's, ``infoae.model.adversary``)."""
 
 from __future__ import annotations
 
 import keras
-from keras import layers, ops
-
-
-@keras.saving.register_keras_serializable(package="infoae")
-class GradientReversal(layers.Layer):
-    """Identity on the forward pass; multiplies the gradient by -lambda on the backward pass.
-
-    ``strength`` is a non-trainable weight, so a schedule can change it during training
-    (Ganin and Lempitsky's "flip gradient" layer).
-    """
-
-    def __init__(self, strength: float = 1.0, **kwargs):
-        super().__init__(**kwargs)
-        self.initial_strength = float(strength)
-        self.strength = self.add_weight(
-            shape=(), initializer=keras.initializers.Constant(self.initial_strength),
-            trainable=False, name="strength")
-
-    def call(self, inputs):
-        strength = ops.convert_to_tensor(self.strength)
-
-        @ops.custom_gradient
-        def flip(x):
-            def grad(*args, upstream=None):
-                if upstream is None:
-                    (upstream,) = args
-                return ops.negative(ops.multiply(upstream, ops.cast(strength, upstream.dtype)))
-            return ops.multiply(x, ops.cast(1.0, x.dtype)), grad
-
-        return flip(inputs)
-
-    def compute_output_shape(self, input_shape):
-        return input_shape
-
-    def get_config(self):
-        return {**super().get_config(), "strength": self.initial_strength}
+from keras import ops
 
 
 def random_shift(images, limit: int, seed_generator):

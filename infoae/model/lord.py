@@ -34,6 +34,7 @@ import numpy as np
 from keras import layers, ops
 
 from infoae.model.baselines import BaselineModel, build_image_encoder, nearest_code_logits
+from infoae.model.engine import Group
 from infoae.model.networks import build_generator
 
 
@@ -101,8 +102,8 @@ class Lord(BaselineModel):
 
     # ------------------------------------------------------------ training
 
-    def group_variables(self):
-        return [self.trainable_variables]
+    def groups(self) -> list[Group]:
+        return [Group("all", self.trainable_variables)]
 
     def _reconstruction(self, drawn, images):
         loss = ops.mean(ops.abs(drawn - images))
@@ -137,5 +138,6 @@ class Lord(BaselineModel):
                                          axis=1)))
         total = ((1.0 - stage) * (latent + b.decay * decay)
                  + stage * (amortised + regression))
-        return [total], {"stage": stage + 1.0, "reconstruction": latent, "decay": decay,
-                         "amortised_reconstruction": amortised, "code_regression": regression}
+        logs = {"loss": total, "stage": stage + 1.0, "reconstruction": latent, "decay": decay,
+                "amortised_reconstruction": amortised, "code_regression": regression}
+        return [total], logs, {}

@@ -72,11 +72,6 @@ def uses_loss_network(config: Config) -> bool:
                                                     "swap_style"))
 
 
-def dann_lambda(progress):
-    """Ganin and Lempitsky's ramp 2 / (1 + exp(-10 p)) - 1 for progress p in [0, 1]."""
-    return 2.0 / (1.0 + ops.exp(-10.0 * progress)) - 1.0
-
-
 def class_mmd(codes, labels, num_classes: int, bandwidths=(0.25, 1.0, 4.0)):
     """Per-sample share of the squared MMD between each class's codes and all codes.
 

@@ -1,12 +1,11 @@
-"""The four sub-networks of the Info-autoencoder, as small functional Keras models.
+"""Three of the four sub-networks of the Info-autoencoder, as small functional Keras models.
 
 - Style encoder (network A): two 5x5 and one 3x3 stride-2 convolutions with ReLU, Flatten,
   a dense layer, and the dense style code (with a log-variance beside it when the code is
   variational).
 - Content head: a classifier of its own (two stages of two 3x3 convolutions, dense 256,
   dropout) that predicts the class from the image.
-- Adversary (network B): gradient-reversal layer, then two dense layers that predict the
-  class from the style code; the reversed gradient removes class information from the code.
+- The adversary (network B) is in ``infoae.model.adversary``, with its loss and schedule.
 - Generator: [style code, one-hot label] -> dense map of 1/8 the image size -> three stride-2
   transposed convolutions (or nearest-neighbour upsampling and a convolution;
   model.generator_filters channels), each with batch normalisation and ReLU -> a 3x3
@@ -26,7 +25,6 @@ import keras
 from keras import layers
 
 from infoae.config import Config
-from infoae.model.layers import GradientReversal
 
 # The generator doubles its map three times.
 UPSAMPLING = 8
@@ -65,20 +63,6 @@ def build_content_head(image_shape, num_classes: int, config: Config) -> keras.M
     x = layers.Dropout(config.model.content_dropout)(x)
     logits = layers.Dense(num_classes, name="content_logits", dtype="float32")(x)
     return keras.Model(images, logits, name="content_head")
-
-
-def build_adversary(num_classes: int, config: Config) -> keras.Model:
-    """Style code -> class logits, behind the gradient-reversal layer.
-
-    The code is standardised per dimension first (batch statistics, no learned scale), so
-    shrinking or inflating the code cannot hide class information from the adversary.
-    """
-    codes = keras.Input((config.model.style_dim,), name="style_code")
-    x = GradientReversal(name="gradient_reversal")(codes)
-    x = layers.BatchNormalization(center=False, scale=False, name="standardise")(x)
-    x = layers.Dense(config.model.adversary_hidden, activation="relu")(x)
-    logits = layers.Dense(num_classes, name="adversary_logits", dtype="float32")(x)
-    return keras.Model(codes, logits, name="adversary")
 
 
 def build_generator(image_shape, num_classes: int, config: Config) -> keras.Model:

@@ -10,8 +10,8 @@ import numpy as np
 from infoae.config import Config
 from infoae.errors import ImageError, RunDirError, first_line
 from infoae.model.classifiers import predict_in_batches
-from infoae.model.normalise import ClassNormaliser
-from infoae.rundir import (FINAL_WEIGHTS, NORMALISER_FILE, latest_checkpoint, load_run_config,
+from infoae.model.class_map import ClassMap
+from infoae.rundir import (FINAL_WEIGHTS, class_map_file, latest_checkpoint, load_run_config,
                            read_run_info)
 
 
@@ -19,7 +19,7 @@ class Run:
     """A trained run: the model and helpers on images in [0, 1] shaped like the dataset."""
 
     def __init__(self, run_dir: str | Path | None, model, config: Config,
-                 normalisers: dict[str, ClassNormaliser] | None = None,
+                 class_maps: dict[str, ClassMap] | None = None,
                  weights: str | Path | None = None):
         self.run_dir = Path(run_dir) if run_dir is not None else None
         # The weights file the model holds (None: weights in memory, as at the end of training).
@@ -29,9 +29,9 @@ class Run:
         self.config = config
         self.image_shape = model.image_shape
         self.num_classes = model.num_classes
-        # The class normaliser of the code (infoae.model.normalise), fitted after training:
+        # The class normaliser of the code (infoae.model.class_map), fitted after training:
         # "kept" for the pruned code, "all" for every dimension; empty: the encoder's codes.
-        self.normalisers = normalisers or {}
+        self.class_maps = class_maps or {}
 
     def check_images(self, images) -> np.ndarray:
         """Return images as float32 (N, H, W, C) in [0, 1], or raise an ImageError saying why not."""
@@ -54,7 +54,7 @@ class Run:
         content head's class of each image); pruned=False keeps the dimensions that pruning set
         to 0, normalised=False gives the encoder's own code."""
         images = self.check_images(images)
-        normaliser = self.normalisers.get("kept" if pruned else "all") if normalised else None
+        normaliser = self.class_maps.get("kept" if pruned else "all") if normalised else None
         if normaliser is None:
             return predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
         return self.style_codes(images, pruned)[1]
@@ -67,7 +67,7 @@ class Run:
         labels = self.predict_content(images).argmax(1).astype(np.int32)
         codes = predict_in_batches(lambda x, y: self.model.encode_style(x, y, pruned=pruned),
                                    images, labels)
-        normaliser = self.normalisers.get("kept" if pruned else "all")
+        normaliser = self.class_maps.get("kept" if pruned else "all")
         return codes, (codes if normaliser is None else normaliser.forward(codes, labels))
 
     def predict_content(self, images) -> np.ndarray:
@@ -86,9 +86,9 @@ class Run:
     def generator_codes(self, style_codes, labels) -> np.ndarray:
         """The encoder's own codes that generate feeds the generator for these style codes and
         labels (the inverse class map of each label, pruned dimensions at 0)."""
-        if "kept" not in self.normalisers:
+        if "kept" not in self.class_maps:
             return style_codes
-        return self.normalisers["kept"].inverse(style_codes, labels) * self.model.style_mask
+        return self.class_maps["kept"].inverse(style_codes, labels) * self.model.style_mask
 
     def _checked(self, style_codes, labels) -> tuple[np.ndarray, np.ndarray]:
         """(float32 codes, int32 labels), or an ImageError saying what is wrong."""
@@ -130,10 +130,22 @@ class Run:
         return predict_in_batches(self.model.generate, codes, labels)
 
 
+def load_run_with_data(run_dir: str | Path, data_dir: str | None = None,
+                       checkpoint: bool = False):
+    """(the Run, its data): load_run, then the run's dataset, from data_dir when given
+    (local files instead of the run's own source; the run's config then names it)."""
+    from infoae.data import load_data
+
+    run = load_run(run_dir, checkpoint=checkpoint)
+    if data_dir is not None:
+        run.config.data.dir = data_dir
+    return run, load_data(run.config.data, run.config.train.seed)
+
+
 def load_run(run_dir: str | Path, weights: str | Path | None = None,
              checkpoint: bool = False) -> Run:
     """Rebuild a run's model from its config and load its final weights (model.weights.h5,
-    with the kept style dimensions and the class normaliser of run.json).
+    with the kept style dimensions and the class map of run.json).
 
     A run without final weights or without run.json is refused: its pruning mask is unknown.
     checkpoint=True loads the newest whole checkpoint instead (unpruned, not normalised, and
@@ -182,11 +194,12 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
         mask = np.zeros(config.model.style_dim, np.float32)
         mask[kept] = 1.0
         model.style_mask = mask
-    normalisers = {}
-    if (run_dir / NORMALISER_FILE).is_file() and Path(weights) == run_dir / FINAL_WEIGHTS:
+    class_maps = {}
+    path = class_map_file(run_dir)
+    if path is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
         try:
-            normalisers = ClassNormaliser.load_all(run_dir / NORMALISER_FILE)
+            class_maps = ClassMap.load_all(path)
         except (OSError, ValueError, KeyError) as error:
-            raise RunDirError(f"cannot read '{run_dir / NORMALISER_FILE}' ({error}); the file "
+            raise RunDirError(f"cannot read '{path}' ({error}); the file "
                               "is damaged. Train the run again.") from None
-    return Run(run_dir, model, config, normalisers, weights)
+    return Run(run_dir, model, config, class_maps, weights)

@@ -12,6 +12,7 @@ import numpy as np
 from infoae import atomic
 from infoae.errors import RunDirError, TrainingDiverged
 from infoae.evaluation.metrics import probe_accuracy
+from infoae.model.adversary import reset_adversary
 from infoae.model.trained import Run
 from infoae.rundir import (CHECKPOINT_DIR, LATEST_FILE, checkpoint_index, checkpoint_problem,
                            file_digest, write_json)
@@ -68,25 +69,6 @@ class AdversaryReset(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
         if self.every > 0 and epoch > 0 and epoch % self.every == 0:
             reset_adversary(self.model, self.seed * 1000 + epoch)
-
-
-def reset_adversary(model, seed: int) -> None:
-    """Fresh weights and optimizer state for model.adversary (see AdversaryReset)."""
-    for index, layer in enumerate(model.adversary.layers):
-        for name in ("kernel", "bias"):
-            variable = getattr(layer, name, None)
-            initializer = getattr(layer, f"{name}_initializer", None)
-            if variable is None or initializer is None:
-                continue
-            config = initializer.get_config()
-            if "seed" in config:
-                config["seed"] = seed * 100 + index
-            fresh = initializer.__class__.from_config(config)
-            variable.assign(fresh(variable.shape, variable.dtype))
-    optimizer = model.adversary_optimizer
-    for variable in optimizer.variables:
-        if variable.name != "learning_rate":
-            variable.assign(keras.ops.zeros(variable.shape, variable.dtype))
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

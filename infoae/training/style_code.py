@@ -1,5 +1,5 @@
 """The style code after training: pruning uninformative dimensions (model.prune_nats) and the
-class normaliser (model.class_normalise), at the end of training or, with `infoae normalise`,
+class normaliser (model.class_map), at the end of training or, with `infoae normalise`,
 for a run trained before.
 """
 
@@ -13,9 +13,9 @@ from infoae.config import Config
 from infoae.data import DigitData, load_data, to_float
 from infoae.errors import ConfigError
 from infoae.model.classifiers import predict_in_batches
-from infoae.model.normalise import (MIN_CODES_PER_CLASS, ClassNormaliser, normaliser_images,
-                                    save_normalisers)
-from infoae.rundir import (CONFIG_FILE, FORMAT_VERSION, NORMALISER_FILE, RUN_FILE, read_run_info,
+from infoae.model.class_map import (MIN_CODES_PER_CLASS, ClassMap, class_map_images,
+                                    save_class_maps)
+from infoae.rundir import (CLASS_MAP_FILE, CONFIG_FILE, FORMAT_VERSION, OLD_CLASS_MAP_FILE, RUN_FILE, read_run_info,
                            write_json)
 
 def prune(config: Config, model, data: DigitData) -> dict | None:
@@ -33,80 +33,83 @@ def prune(config: Config, model, data: DigitData) -> dict | None:
             "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
 
 
-# model.class_normalise = "auto" fits the Gaussian map when every class has this many training
+# model.class_map = "auto" fits the Gaussian map when every class has this many training
 # codes to fit it on. Measured: with 4,500 codes per class (full MNIST) the map halves the
 # MLP leakage and keeps swaps and reconstructions; with 50 (the 5,000-digit sample) it
 # overfits, and swaps drawn through the inverse map of a class fail the judges.
 AUTO_MIN_CODES_PER_CLASS = 1000
 
 
-def normaliser_kind(config: Config, data: DigitData) -> tuple[str, str]:
+def class_map_kind(config: Config, data: DigitData) -> tuple[str, str]:
     """The kind of class normaliser this run fits ("auto" resolved) and why, in words."""
-    kind = config.model.class_normalise
+    kind = config.model.class_map
     if kind != "auto":
-        return kind, f"model.class_normalise = '{kind}'"
-    counts = np.bincount(data.train[1][normaliser_images(config, data)[0]],
+        return kind, f"model.class_map = '{kind}'"
+    counts = np.bincount(data.train[1][class_map_images(config, data)[0]],
                          minlength=data.num_classes)
     if counts.min() >= AUTO_MIN_CODES_PER_CLASS:
-        return "gaussian", (f"model.class_normalise = 'auto': every class has "
+        return "gaussian", (f"model.class_map = 'auto': every class has "
                             f">= {AUTO_MIN_CODES_PER_CLASS} training codes to fit it on")
-    return "none", (f"model.class_normalise = 'auto': class {int(counts.argmin())} has "
+    return "none", (f"model.class_map = 'auto': class {int(counts.argmin())} has "
                     f"{int(counts.min())} training codes to fit a map on, fewer than "
                     f"{AUTO_MIN_CODES_PER_CLASS}; the code is not normalised")
 
 
-def check_normaliser_data(config: Config, data: DigitData) -> None:
+def check_class_map_data(config: Config, data: DigitData) -> None:
     """ConfigError before training when the class normaliser could not be fitted after it;
     says what "auto" resolves to."""
-    kind, why = normaliser_kind(config, data)
-    if config.model.class_normalise == "auto":
+    kind, why = class_map_kind(config, data)
+    if config.model.class_map == "auto":
         print(f"Style code: class normaliser {kind} ({why}).")
     if kind == "none":
         return
-    counts = np.bincount(data.train[1][normaliser_images(config, data)[0]],
+    counts = np.bincount(data.train[1][class_map_images(config, data)[0]],
                          minlength=data.num_classes)
     if counts.min() < MIN_CODES_PER_CLASS:
-        raise ConfigError(f"model.class_normalise = '{config.model.class_normalise}' needs "
+        raise ConfigError(f"model.class_map = '{config.model.class_map}' needs "
                           f"{MIN_CODES_PER_CLASS} or more training images of every class; class "
                           f"{int(counts.argmin())} has {int(counts.min())}. Use more data "
-                          "(data.train_limit) or model.class_normalise = 'none'.")
+                          "(data.train_limit) or model.class_map = 'none'.")
 
 
-def fit_normalisers(config: Config, model, data: DigitData) -> tuple[dict, str]:
-    """The class normalisers of the pruned and of the whole code (model.class_normalise),
+def fit_class_maps(config: Config, model, data: DigitData) -> tuple[dict, str]:
+    """The class class_maps of the pruned and of the whole code (model.class_map),
     fitted on training codes with their true labels, and which images they were fitted on;
     ({}, "") when it is "none" (or "auto" resolves to "none")."""
-    kind = normaliser_kind(config, data)[0]
+    kind = class_map_kind(config, data)[0]
     if kind == "none":
         return {}, ""
-    rows, described = normaliser_images(config, data)
+    rows, described = class_map_images(config, data)
     images, labels = to_float(data.train[0][rows]), data.train[1][rows]
-    normalisers = {}
+    class_maps = {}
     for part, pruned in (("kept", True), ("all", False)):
         codes = predict_in_batches(lambda x, y: model.encode_style(x, y, pruned=pruned),
                                    images, labels.astype(np.int32))
-        normalisers[part] = ClassNormaliser.fit(codes, labels, model.num_classes, kind)
+        class_maps[part] = ClassMap.fit(codes, labels, model.num_classes, kind)
     print(f"Style code: each class's codes mapped to one distribution ({kind}), fitted on "
           f"{described}.")
-    return normalisers, described
+    return class_maps, described
 
 
-def write_normalisers(run_dir: Path, info: dict, normalisers: dict, fitted_on: str = "") -> None:
-    """Save the normalisers beside the weights (or remove an old file when there are none) and
+def write_class_maps(run_dir: Path, info: dict, class_maps: dict, fitted_on: str = "") -> None:
+    """Save the class_maps beside the weights (or remove an old file when there are none) and
     describe them in info (run.json)."""
-    if not normalisers:
-        (run_dir / NORMALISER_FILE).unlink(missing_ok=True)
-        info.pop("style_normaliser", None)
+    info.pop("style_normaliser", None)  # The name older runs recorded it under.
+    if not class_maps:
+        (run_dir / CLASS_MAP_FILE).unlink(missing_ok=True)
+        (run_dir / OLD_CLASS_MAP_FILE).unlink(missing_ok=True)
+        info.pop("class_map", None)
         return
-    save_normalisers(normalisers, run_dir / NORMALISER_FILE)
-    first = next(iter(normalisers.values()))
+    save_class_maps(class_maps, run_dir / CLASS_MAP_FILE)
+    (run_dir / OLD_CLASS_MAP_FILE).unlink(missing_ok=True)
+    first = next(iter(class_maps.values()))
     shape = first.arrays["knots"].shape if first.kind == "gaussian" else None  # (C, L, D, K)
-    info["style_normaliser"] = {"kind": first.kind, "file": NORMALISER_FILE,
-                                "fitted_on": f"style codes and labels of {fitted_on}",
-                                **({"layers": shape[1], "knots": shape[3]} if shape else {})}
+    info["class_map"] = {"kind": first.kind, "file": CLASS_MAP_FILE,
+                         "fitted_on": f"style codes and labels of {fitted_on}",
+                         **({"layers": shape[1], "knots": shape[3]} if shape else {})}
 
 
-def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None,
+def refit_class_map(run_dir: str | Path, kind: str, data_dir: str | None = None,
                   prune_nats: float | None = None) -> None:
     """Fit (or, with kind "none", remove) the class normaliser of a trained run, and record it
     in its config.toml and run.json; the weights are not touched. prune_nats: first prune the
@@ -117,14 +120,14 @@ def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None,
 
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    overrides = [f"model.class_normalise={kind}"]
+    overrides = [f"model.class_map={kind}"]
     if prune_nats is not None:
         overrides.append(f"model.prune_nats={prune_nats}")
     config = with_overrides(run.config, overrides)
     if data_dir is not None:
         config.data.dir = data_dir
     data = load_data(config.data, config.train.seed)
-    check_normaliser_data(config, data)
+    check_class_map_data(config, data)
     info = read_run_info(run_dir)
     # A run of format 1 becomes one of today's format: older readers would ignore the file.
     info.update({"format": FORMAT_VERSION, "num_classes": int(run.num_classes)})
@@ -135,7 +138,7 @@ def normalise_run(run_dir: str | Path, kind: str, data_dir: str | None = None,
             info["style_dims"] = style_dims
         else:
             info.pop("style_dims", None)
-    write_normalisers(run_dir, info, *fit_normalisers(config, run.model, data))
+    write_class_maps(run_dir, info, *fit_class_maps(config, run.model, data))
     config.data.dir = run.config.data.dir
     save_config(config, run_dir / CONFIG_FILE)
     write_json(run_dir / RUN_FILE, info)

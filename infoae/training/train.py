@@ -10,8 +10,6 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
-
 from infoae import atomic
 from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
@@ -22,8 +20,8 @@ from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETW
                            library_versions, load_run_config, prepare_run_dir, read_json,
                            read_run_info, run_dir_contents, run_lock, write_json)
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
-from infoae.training.style_code import (check_normaliser_data, fit_normalisers, prune,
-                                        write_normalisers)
+from infoae.training.style_code import (check_class_map_data, fit_class_maps, prune,
+                                        write_class_maps)
 
 
 def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
@@ -97,11 +95,13 @@ def fit(config: Config, run_dir: Path, data: DigitData,
         print(f"Resuming {run_dir} after epoch {initial_epoch} of {config.train.epochs}.")
     if initial_epoch < config.train.epochs:
         targets = model.fit_targets  # The labels (LORD: and each image's row).
+        streams = model.batch_streams  # Batches side by side for groups of their own.
         train, steps = training_batches(data.train[0], targets(data.train[1]),
                                         config.train.batch_size,
-                                        seed=config.train.seed + initial_epoch)
+                                        seed=config.train.seed + initial_epoch, streams=streams)
         validation = (make_dataset(data.validation[0], targets(data.validation[1]), 512,
-                                   shuffle=False) if len(data.validation[1]) else None)
+                                   shuffle=False, streams=streams)
+                      if len(data.validation[1]) else None)
         # The batches are shuffled already.
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
                   epochs=config.train.epochs, initial_epoch=initial_epoch,
@@ -177,7 +177,7 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     started = time.time()
     split_cpu(config)
     data = load_data(config.data, config.train.seed)
-    check_normaliser_data(config, data)
+    check_class_map_data(config, data)
     if data.notice:
         print(data.notice)
     checkpoint = resume_checkpoint(run_dir) if resume else None  # Before run.json changes.
@@ -198,14 +198,14 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     style_dims = prune(config, model, data)  # The mask lives in run.json, not in the weights.
     if style_dims:
         info["style_dims"] = style_dims
-    normalisers, fitted_on = fit_normalisers(config, model, data)  # Beside the weights.
-    write_normalisers(run_dir, info, normalisers, fitted_on)
+    class_maps, fitted_on = fit_class_maps(config, model, data)  # Beside the weights.
+    write_class_maps(run_dir, info, class_maps, fitted_on)
     write_json(run_dir / RUN_FILE, info)
     report = {}
     if evaluate:
         from infoae.report import write_run_report
 
-        run = Run(run_dir, model, config, normalisers)
+        run = Run(run_dir, model, config, class_maps)
         report = evaluate_run(run, data=data)
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"

@@ -19,7 +19,6 @@ everything else about the style image (thickness, slant, width, colours, font).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from infoae.evaluation.metrics import probe_accuracy
-from infoae.model.normalise import ClassNormaliser, save_normalisers
+from infoae.model.class_map import ClassMap, save_class_maps
 
 
 def _codes(count, seed):
@@ -19,9 +19,9 @@ def _codes(count, seed):
 
 
 @pytest.mark.parametrize("kind", ["gaussian", "moments"])
-def test_normalisers_are_invertible_and_keep_constant_dimensions(kind):
+def test_class_maps_are_invertible_and_keep_constant_dimensions(kind):
     codes, labels = _codes(8000, 0)
-    normaliser = ClassNormaliser.fit(codes, labels, 10, kind)
+    normaliser = ClassMap.fit(codes, labels, 10, kind)
     test, test_labels = _codes(2000, 1)
     mapped = normaliser.forward(test, test_labels)
     assert np.all(mapped[:, 3] == 0.0)
@@ -34,7 +34,7 @@ def test_normalisers_are_invertible_and_keep_constant_dimensions(kind):
 def test_gaussian_normalisation_hides_the_class_from_probes():
     codes, labels = _codes(20000, 0)
     test, test_labels = _codes(5000, 1)
-    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    normaliser = ClassMap.fit(codes, labels, 10, "gaussian")
     before = probe_accuracy(codes[:10000], labels[:10000], test, test_labels, "mlp")
     mapped = normaliser.forward(codes[:10000], labels[:10000])
     after = probe_accuracy(mapped, labels[:10000], normaliser.forward(test, test_labels),
@@ -49,12 +49,12 @@ def test_gaussian_normalisation_hides_the_class_from_probes():
         assert np.all(np.abs(part[:, [0, 1, 2, 4]].std(0) - 1.0) < 0.15)
 
 
-def test_normalisers_round_trip_through_their_file(tmp_path):
+def test_class_maps_round_trip_through_their_file(tmp_path):
     codes, labels = _codes(3000, 0)
-    saved = {"kept": ClassNormaliser.fit(codes, labels, 10, "gaussian"),
-             "all": ClassNormaliser.fit(codes, labels, 10, "moments")}
-    save_normalisers(saved, tmp_path / "n.npz")
-    loaded = ClassNormaliser.load_all(tmp_path / "n.npz")
+    saved = {"kept": ClassMap.fit(codes, labels, 10, "gaussian"),
+             "all": ClassMap.fit(codes, labels, 10, "moments")}
+    save_class_maps(saved, tmp_path / "n.npz")
+    loaded = ClassMap.load_all(tmp_path / "n.npz")
     assert set(loaded) == {"kept", "all"} and loaded["kept"].kind == "gaussian"
     for name in saved:
         np.testing.assert_array_equal(loaded[name].forward(codes, labels),
@@ -65,7 +65,7 @@ def test_too_few_codes_of_a_class_is_refused():
     codes, labels = _codes(300, 0)
     labels[labels == 7] = 6
     with pytest.raises(ValueError, match=r"classes \[7\]"):
-        ClassNormaliser.fit(codes, labels, 10, "gaussian")
+        ClassMap.fit(codes, labels, 10, "gaussian")
 
 
 def test_tied_codes_of_few_images_stay_finite():
@@ -76,7 +76,7 @@ def test_tied_codes_of_few_images_stay_finite():
     codes = rng.normal(size=(120, 4))
     codes[:, 1] = np.round(codes[:, 1] * 1e-3, 6)  # Many ties, a tiny spread.
     codes[:, 2] = np.where(rng.random(120) < 0.5, 0.0, codes[:, 2])  # Half tied at 0.
-    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    normaliser = ClassMap.fit(codes, labels, 10, "gaussian")
     outliers = codes * 50.0
     mapped = normaliser.forward(outliers, labels)
     assert np.all(np.isfinite(mapped)) and np.abs(mapped).max() <= 1000.0 * 2
@@ -87,17 +87,17 @@ def test_tied_codes_of_few_images_stay_finite():
 
 def test_gaussian_map_takes_its_layers_and_knots():
     codes, labels = _codes(4000, 0)
-    normaliser = ClassNormaliser.fit(codes, labels, 10, "gaussian", layers=5, knots=9)
+    normaliser = ClassMap.fit(codes, labels, 10, "gaussian", layers=5, knots=9)
     assert normaliser.arrays["knots"].shape == (10, 5, 4, 9)  # 4 active dimensions of 5
     test, test_labels = _codes(1000, 1)
     back = normaliser.inverse(normaliser.forward(test, test_labels), test_labels)
     assert np.median(np.abs(back - test)) < 1e-4
     # Fewer layers bend each class less far from its own codes than the default's 100.
-    default = ClassNormaliser.fit(codes, labels, 10, "gaussian")
+    default = ClassMap.fit(codes, labels, 10, "gaussian")
     assert not np.allclose(default.forward(test, test_labels),
                            normaliser.forward(test, test_labels), atol=1e-2)
     with pytest.raises(ValueError, match="knots"):
-        ClassNormaliser.fit(codes, labels, 10, "gaussian", knots=2)
+        ClassMap.fit(codes, labels, 10, "gaussian", knots=2)
 
 
 def test_aligned_gaussian_map_puts_one_style_in_one_direction_for_every_class():
@@ -107,8 +107,8 @@ def test_aligned_gaussian_map_puts_one_style_in_one_direction_for_every_class():
     # The same style sits in the code at other scales and offsets in each class.
     codes = style * np.array([[1.0, 2.0, 0.5], [3.0, 1.0, 1.0], [0.5, 0.5, 2.0]])[labels]
     codes += np.array([[0.0, 1.0, 2.0], [2.0, -1.0, 0.0], [-2.0, 0.0, 1.0]])[labels]
-    plain = ClassNormaliser.fit(codes, labels, 3, "gaussian", layers=10)
-    aligned = ClassNormaliser.fit(codes, labels, 3, "gaussian", layers=10, align=True)
+    plain = ClassMap.fit(codes, labels, 3, "gaussian", layers=10)
+    aligned = ClassMap.fit(codes, labels, 3, "gaussian", layers=10, align=True)
     assert "align" in aligned.arrays and "align" not in plain.arrays
     mapped = aligned.forward(codes, labels)
     assert np.median(np.abs(aligned.inverse(mapped, labels) - codes)) < 1e-4

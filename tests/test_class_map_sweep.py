@@ -45,14 +45,14 @@ def test_sweep_scores_each_map_and_leaves_the_run_alone(trained_run, tmp_path, c
 
 
 def test_pruning_mask_keeps_what_reaches_the_threshold():
-    from infoae.evaluation.class_maps import pruning_mask
+    from infoae.evaluation.class_map_sweep import pruning_mask
 
     assert pruning_mask([0.05, 0.2, 0.1, 3.0], 0.1).tolist() == [0, 1, 1, 1]
     assert pruning_mask([0.05, 0.2, 0.1, 3.0], 5.0).tolist() == [0, 0, 0, 1]
 
 
 def test_consistency_parts_find_the_label_and_sources_that_lose_their_style():
-    from infoae.evaluation.class_maps import consistency_parts
+    from infoae.evaluation.class_map_sweep import consistency_parts
 
     rng = np.random.default_rng(0)
     sources = rng.normal(size=(200, 3))
@@ -74,7 +74,7 @@ def test_consistency_parts_find_the_label_and_sources_that_lose_their_style():
 
 
 def test_map_names_take_their_options():
-    from infoae.evaluation.class_maps import parse_map
+    from infoae.evaluation.class_map_sweep import parse_map
 
     spec = parse_map("gaussian:layers=7:sampled:align")
     assert (spec["layers"], spec["sampled"], spec["align"]) == (7, True, True)

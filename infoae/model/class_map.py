@@ -1,4 +1,5 @@
-"""Class-conditional normalisation of the style code (``model.class_normalise``).
+"""The class map of the style code (``model.class_map``; ``ClassMap``; ``infoae class-map``
+refits it on a trained run; ``infoae.evaluation.class_map_sweep`` compares variants).
 
 After training, the style codes of training images are grouped by class, and an invertible map
 per class y sends that class's codes to one common distribution, so the code's distribution
@@ -19,7 +20,7 @@ where known, else the content head's prediction.
   whitening and colouring transform of 2017, per class). Only the first two moments.
 
 Fitted in closed form on training codes with their true labels and stored in the run directory
-(``style_normaliser.npz``, plain arrays). Dimensions that are constant (pruned) are left as
+(``class_map.npz``, plain arrays; ``style_normaliser.npz`` in older runs). Dimensions that are constant (pruned) are left as
 they are.
 """
 
@@ -41,7 +42,7 @@ RIDGE = 1e-3  # "moments": times the mean variance, keeps each covariance invert
 MIN_CODES_PER_CLASS = 10
 
 
-class ClassNormaliser:
+class ClassMap:
     """The per-class maps of one kind, for codes of one width; see the module docstring."""
 
     def __init__(self, kind: str, arrays: dict[str, np.ndarray]):
@@ -54,7 +55,7 @@ class ClassNormaliser:
     @classmethod
     def fit(cls, codes: np.ndarray, labels: np.ndarray, num_classes: int, kind: str,
             seed: int = 0, layers: int = LAYERS, knots: int = KNOTS,
-            align: bool = False) -> "ClassNormaliser":
+            align: bool = False) -> "ClassMap":
         """Fit the maps of one kind; layers, knots and align shape the "gaussian" kind only
         (the defaults are the project's; scripts/class_map_sweep.py measures others). align:
         turn each class's Gaussianized codes by the rotation that brings them closest to the
@@ -109,8 +110,8 @@ class ClassNormaliser:
         arrays.update({f"{prefix}/{name}": value for name, value in self.arrays.items()})
 
     @classmethod
-    def load_all(cls, path: str | Path) -> dict[str, "ClassNormaliser"]:
-        """The normalisers saved in one .npz file, by prefix (no pickles are read)."""
+    def load_all(cls, path: str | Path) -> dict[str, "ClassMap"]:
+        """The class_maps saved in one .npz file, by prefix (no pickles are read)."""
         with np.load(path, allow_pickle=False) as content:
             prefixes = sorted({name.split("/")[0] for name in content.files})
             return {p: cls(str(content[f"{p}/kind"]),
@@ -119,14 +120,14 @@ class ClassNormaliser:
                     for p in prefixes}
 
 
-def save_normalisers(normalisers: dict[str, ClassNormaliser], path: str | Path) -> None:
-    """Write the normalisers to one .npz file, atomically."""
+def save_class_maps(class_maps: dict[str, ClassMap], path: str | Path) -> None:
+    """Write the class_maps to one .npz file, atomically."""
     import io
 
     from infoae.atomic import write_bytes
 
     arrays: dict[str, np.ndarray] = {}
-    for prefix, normaliser in normalisers.items():
+    for prefix, normaliser in class_maps.items():
         normaliser.add_to(arrays, prefix)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
@@ -262,7 +263,7 @@ def _moments(z, arrays, label, inverse: bool):
 NORMALISER_FIT_SIZE = 50000
 
 
-def normaliser_images(config: Config, data: DigitData) -> tuple[slice, str]:
+def class_map_images(config: Config, data: DigitData) -> tuple[slice, str]:
     """Which training images the normaliser is fitted on: those after the first
     evaluate.probe_train_size (the probes' codes), so that evaluation scores codes the map
     has not seen, as any other probe would; all of them when too few would remain."""

@@ -1,6 +1,6 @@
 """What the class map costs: one trained run, several class maps, side by side.
 
-The class map (``model.class_normalise``, infoae.model.normalise) hides the class from the
+The class map (``model.class_map``, infoae.model.class_map) hides the class from the
 style code by sending every class's codes to one distribution; how hard it bends the code
 decides how much of the style a probe still reads (factor R^2) and how far a swap's
 re-encoded code lands from its source (style consistency, measured in the mapped code). This
@@ -10,8 +10,8 @@ code (where the data has factors) and the style consistency, in the mapped code 
 encoder's own. Used by scripts/class_map_sweep.py.
 
 A map is named "none", "moments" or "gaussian", the last optionally with its shape:
-"gaussian:layers=30:knots=9" (defaults: infoae.model.normalise.LAYERS and KNOTS), and
-"gaussian:align" turns each class's Gaussianized codes into one frame (ClassNormaliser.fit);
+"gaussian:layers=30:knots=9" (defaults: infoae.model.class_map.LAYERS and KNOTS), and
+"gaussian:align" turns each class's Gaussianized codes into one frame (ClassMap.fit);
 "gaussian:sampled" fits the map on one draw of the variational code (mean + sd * noise) per
 image instead of its mean (the map is still applied to means). Each map can
 also be scored under other pruning thresholds (model.prune_nats): the dimensions kept are those
@@ -26,7 +26,7 @@ from infoae.data import DigitData, to_float
 from infoae.evaluation.metrics import (consistency_ratios, probe_accuracy, probe_panels,
                                       spread_sample, style_consistency)
 from infoae.model.classifiers import predict_in_batches
-from infoae.model.normalise import KINDS, KNOTS, LAYERS, ClassNormaliser, normaliser_images
+from infoae.model.class_map import KINDS, KNOTS, LAYERS, ClassMap, class_map_images
 from infoae.model.trained import Run
 from infoae.tables import markdown_table
 
@@ -51,17 +51,17 @@ def parse_map(name: str) -> dict:
 
 
 def fit_map(run: Run, data: DigitData, spec: dict) -> dict:
-    """The normalisers {"kept": ...} of spec fitted on the codes the run's own map was fitted
+    """The class_maps {"kept": ...} of spec fitted on the codes the run's own map was fitted
     on (training images past the probes', with their true labels); {} for "none"."""
     if spec["kind"] == "none":
         return {}
-    rows, _ = normaliser_images(run.config, data)
+    rows, _ = class_map_images(run.config, data)
     images, labels = to_float(data.train[0][rows]), data.train[1][rows]
     encode = _sampled_code if spec["sampled"] else (
         lambda model, x, y: model.encode_style(x, y, pruned=True))
     codes = predict_in_batches(lambda x, y: encode(run.model, x, y), images,
                                labels.astype(np.int32))
-    return {"kept": ClassNormaliser.fit(codes, labels, run.num_classes, spec["kind"],
+    return {"kept": ClassMap.fit(codes, labels, run.num_classes, spec["kind"],
                                         layers=spec["layers"], knots=spec["knots"],
                                         align=spec["align"])}
 
@@ -78,7 +78,7 @@ def _sampled_code(model, images, labels):
 
 def score_map(run: Run, data: DigitData, sources: int = 1000) -> dict:
     """The evaluation's leakage probes, factor R^2 and style consistency of run's code as its
-    normalisers map it (sources: test images, drawn at random with evaluate.seed, whose swaps
+    class_maps map it (sources: test images, drawn at random with evaluate.seed, whose swaps
     to every label are re-encoded)."""
     from infoae.evaluation import disentanglement as dis
     from infoae.evaluation.factors import FactorSource

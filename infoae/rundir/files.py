@@ -1,0 +1,119 @@
+"""A run directory's files: their names, the format version, JSON and run.json, the config."""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from infoae import atomic
+from infoae.config import Config, load_config
+from infoae.config.files import read_config_file
+from infoae.errors import RunDirError
+from infoae.version import __version__
+
+CONFIG_FILE = "config.toml"
+RUN_FILE = "run.json"
+FINAL_WEIGHTS = "model.weights.h5"
+CHECKPOINT_DIR = "checkpoints"
+LATEST_FILE = "latest.json"
+LOSS_NETWORK_DIR = "loss_network"
+METRICS_FILE = "metrics.json"
+CLASS_MAP_FILE = "class_map.npz"
+# The class map's file name in runs written before it was called the class map (still read).
+OLD_CLASS_MAP_FILE = "style_normaliser.npz"
+LOCK_FILE = ".lock"
+LOCK_OWNER_FILE = ".lock.owner"
+# The run directory format this code writes; it reads this one and every older one.
+# 1: before run.json recorded a format (and the number of classes: 10).
+# 2: run.json records "format" and "num_classes"; class_map.npz (style_normaliser.npz in runs
+#    written before the rename) may hold the class map of the style code (described in
+#    run.json's "class_map", formerly "style_normaliser").
+FORMAT_VERSION = 2
+
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of Python, the platform and the libraries a run depends on."""
+    import importlib.metadata
+
+    import keras
+
+    versions = {"infoae": __version__, "python": sys.version.split()[0],
+                "platform": platform.platform(), "keras": keras.__version__,
+                "keras_backend": keras.backend.backend(), "numpy": np.__version__}
+    for package in ("tensorflow", "jax", "scikit-learn"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def write_json(path: str | Path, data) -> None:
+    """Write JSON atomically (a temporary file renamed into place)."""
+    atomic.write_text(path, json.dumps(data, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def _json_default(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
+
+
+def read_json(path: str | Path):
+    """The JSON content of a file, or a RunDirError naming the file when it is not JSON."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RunDirError(f"'{path}' is not valid JSON ({error}); the file is damaged. Restore "
+                          "it, or train the run again.") from None
+
+
+def read_run_info(run_dir: str | Path) -> dict:
+    """run.json of a run directory ({} when there is none), checked for its format version."""
+    path = Path(run_dir) / RUN_FILE
+    if not path.is_file():
+        return {}
+    info = read_json(path)
+    if not isinstance(info, dict):
+        raise RunDirError(f"'{path}' must hold a JSON object; the file is damaged.")
+    version = info.get("format", 1)
+    if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
+        raise RunDirError(f"'{run_dir}' is a run directory of format {version!r}, newer than "
+                          f"this infoae reads (1..{FORMAT_VERSION}); upgrade infoae to load it.")
+    return info
+
+
+# Keys whose default changed after runs were written without them: a run's config.toml lists
+# every key of its version, so a missing one means the run was trained before the key existed,
+# and it gets the value that version behaved as.
+KEYS_OF_OLDER_RUNS = {("model", "class_map"): "none"}
+
+
+def class_map_file(run_dir: str | Path) -> Path | None:
+    """The run's class map file (today's name, or the name older runs wrote), if it has one."""
+    for name in (CLASS_MAP_FILE, OLD_CLASS_MAP_FILE):
+        if (Path(run_dir) / name).is_file():
+            return Path(run_dir) / name
+    return None
+
+
+def load_run_config(run_dir: str | Path) -> Config:
+    run_dir = Path(run_dir)
+    if not (run_dir / CONFIG_FILE).is_file():
+        raise RunDirError(f"'{run_dir}' is not a run directory (no {CONFIG_FILE}); pass the "
+                          "directory that `infoae train` wrote.")
+    config = load_config(run_dir / CONFIG_FILE)
+    written = read_config_file(run_dir / CONFIG_FILE)
+    for (section, key), value in KEYS_OF_OLDER_RUNS.items():
+        if key not in written.get(section, {}):
+            setattr(getattr(config, section), key, value)
+    return config
