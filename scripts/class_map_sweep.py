@@ -13,7 +13,7 @@ are fitted on the same training codes as the run's own; the run directory is not
 A second table says where each map's style consistency comes from: the swaps to the source's
 own label (no swap at all), the sources by their distance from the code's centre, and the
 least consistent label (every label's figure is in the --json rows).
-About 1-2 minutes per map for full MNIST on a 2-core CPU. See infoae/evaluation/class_maps.py.
+About 1-2 minutes per map for full MNIST on a 2-core CPU. See infoae/evaluation/class_map_sweep.py.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from infoae.data import load_data
     from infoae.errors import InfoaeError
-    from infoae.evaluation.class_maps import markdown, parse_map, sweep
+    from infoae.evaluation.class_map_sweep import markdown, parse_map, sweep
     from infoae.model.trained import load_run
 
     try:
