@@ -29,3 +29,15 @@ def trained_run(tmp_path_factory):
     run_dir = tmp_path_factory.mktemp("runs") / "sample"
     assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir), *sets(FAST)]) == 0
     return run_dir
+
+
+# Fixtures that train or evaluate a model: a test that needs one is in the slow tier
+# (pytest -m "not slow" leaves it out), as is a test marked slow itself.
+HEAVY_FIXTURES = {"trained_run", "baseline_runs", "perceptual_run", "jax_run", "tiny_run",
+                  "loss_network"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -16,8 +16,9 @@ import pytest
 
 from tests.helpers import QUICKSTART, ROOT, sets
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("jax") is None,
-                                reason="JAX is not installed (pip install -e '.[jax]')")
+pytestmark = [pytest.mark.skipif(importlib.util.find_spec("jax") is None,
+                                 reason="JAX is not installed (pip install -e '.[jax]')"),
+              pytest.mark.slow]
 
 NO_TENSORFLOW = ROOT / "tests" / "scripts" / "no_tensorflow"
 # A tiny model on 2,048 sample digits, 2 epochs of 32 steps.

@@ -36,6 +36,7 @@ TINY_RUNS = {"cyclevae": ["train.epochs=2"],
              "lord": ["train.epochs=3", "baseline.amortise_epochs=1"]}
 
 
+@pytest.mark.slow
 @pytest.mark.backends
 @pytest.mark.skipif(not ON_JAX, reason="the TensorFlow run trains each method at full test size")
 def test_each_method_trains_on_jax(tmp_path):
@@ -76,6 +77,7 @@ def _column(run_dir, name):
         return [float(row[name]) for row in csv.DictReader(handle)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", sorted(RUNS))
 def test_each_method_learns_on_the_sample(baseline_runs, kind):
     from infoae.data import load_data, to_float
@@ -101,6 +103,7 @@ def test_each_method_learns_on_the_sample(baseline_runs, kind):
     assert swapped.shape == (10, 28, 28, 1) and 0.0 <= swapped.min() <= swapped.max() <= 1.0
 
 
+@pytest.mark.slow
 def test_a_method_is_evaluated_and_drawn_like_the_info_autoencoder(baseline_runs):
     """One method suffices: evaluation reads the Run API they share."""
     from infoae.rundir import read_json

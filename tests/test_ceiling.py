@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests.helpers import QUICKSTART, ROOT
 
@@ -27,6 +28,7 @@ def test_within_class_scores_rank_each_class_on_its_own():
     assert np.all(np.diff(scores[labels == 1][order]) >= 0)
 
 
+@pytest.mark.slow
 def test_ceiling_of_the_sample_reads_the_factor_and_not_the_class(tmp_path):
     out = tmp_path / "ceiling.json"
     result = subprocess.run([sys.executable, str(SCRIPT), "--config", QUICKSTART, "--factors",
@@ -52,6 +54,7 @@ def test_ceiling_refuses_an_unknown_factor_in_one_line():
     assert "slant" in result.stderr  # names the factors to choose from
 
 
+@pytest.mark.slow
 def test_a_runs_codes_are_scored_beside_the_oracle(tmp_path):
     out = tmp_path / "ceiling.json"
     run_dir = ROOT / "tests" / "data" / "run_format1"

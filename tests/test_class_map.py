@@ -31,6 +31,7 @@ def test_class_maps_are_invertible_and_keep_constant_dimensions(kind):
     assert np.median(np.abs(back - test)) < 1e-4 and np.abs(back - test).max() < 0.05
 
 
+@pytest.mark.slow
 def test_gaussian_normalisation_hides_the_class_from_probes():
     codes, labels = _codes(20000, 0)
     test, test_labels = _codes(5000, 1)

@@ -13,6 +13,7 @@ from infoae.errors import ConfigError
 SCRIPT = Path(__file__).parent / "scripts" / "mirrored_step.py"
 
 
+@pytest.mark.slow
 def test_mirrored_step_matches_one_device():
     """Same weights, same batch: one SGD step on two replicas moves every sub-network as far as
     on one device. A loss averaged per replica instead of over the global batch would make the
@@ -53,6 +54,7 @@ def _free_ports(count):
     return ports
 
 
+@pytest.mark.slow
 def test_two_workers_on_loopback(tmp_path, monkeypatch):
     """train.distribute = multiworker: two `infoae train` processes on this host, joined by
     TF_CONFIG as two hosts of a cluster would be. Both train the same model (gradients

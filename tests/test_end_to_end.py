@@ -242,6 +242,7 @@ TINY = ["train.verbose=0", "train.epochs=3", "train.monitor_size=0", "data.train
         "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64"]
 
 
+@pytest.mark.slow
 def test_kill_and_resume_loses_no_epoch(tmp_path):
     run_dir = tmp_path / "killed"
     command = [sys.executable, "-m", "infoae.cli", "train", "--config", QUICKSTART,
@@ -297,6 +298,7 @@ def test_resume_refuses_changes_and_missing_runs(tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_svhn_config_runs_on_mat_files(tmp_path):
     """The SVHN path end to end (colour 32x32) on .mat files the test writes. The images are
     noise, so this checks the pipeline, shapes and files, not learning."""
@@ -319,6 +321,7 @@ def test_svhn_config_runs_on_mat_files(tmp_path):
     assert (run_dir / "figures" / "swap_grid.png").is_file()
 
 
+@pytest.mark.slow
 def test_syndigits_run_learns_its_style_factors(tmp_path):
     """SynDigits end to end (the offline stand-in for SVHN): rendered colour digits with
     recorded factors. The style code must hold the colours, not the class. (At this size the

@@ -198,6 +198,7 @@ def test_frechet_distance_known_answers():
     assert frechet_distance(a, 2.0 * b) == pytest.approx(4.0, rel=0.03)
 
 
+@pytest.mark.slow
 def test_probes_run_on_one_blas_thread_with_the_same_figures(factors):
     from threadpoolctl import threadpool_info
 

@@ -89,6 +89,7 @@ def test_a_second_writer_is_refused_and_a_dead_holders_lock_is_taken_over(tiny_r
     assert (run_dir / "figures" / "swap_grid.png").is_file()
 
 
+@pytest.mark.slow
 def test_a_damaged_newest_checkpoint_falls_back_to_the_previous_one(tiny_run, tmp_path, capsys):
     run_dir = _copy(tiny_run, tmp_path)
     newest = run_dir / "checkpoints" / "epoch-003.weights.h5"
@@ -127,6 +128,7 @@ def test_truncated_checkpoints_or_a_damaged_index(tiny_run, tmp_path, capsys):
 @pytest.mark.skipif(keras.backend.backend() == "jax",
                     reason="the fault is injected at keras.Model.save_weights, the same on both "
                            "backends; resuming on JAX is tested with a damaged checkpoint")
+@pytest.mark.slow
 def test_a_full_disk_during_training_loses_nothing(tmp_path, capsys, monkeypatch):
     real_save = keras.Model.save_weights
     saved = []

@@ -1,12 +1,14 @@
 """The judge ensemble and its cache."""
 
 import numpy as np
+import pytest
 
 from infoae.config import DataConfig
 from infoae.data import load_data, to_float
 from infoae.evaluation.judge import JUDGES, judge_cache, judge_labels
 
 
+@pytest.mark.slow
 def test_judges_learn_and_are_cached_by_data(tmp_path, monkeypatch):
     monkeypatch.setenv("INFOAE_CACHE", str(tmp_path))
     data = load_data(DataConfig(name="mnist_sample", validation_size=500))

@@ -151,6 +151,7 @@ def _swap_consistency(model, images, labels):
     return np.mean(np.sum((recovered - codes) ** 2, -1)) / spread
 
 
+@pytest.mark.slow
 def test_swap_cycle_trains_encoder_and_generator_to_keep_the_swapped_style():
     images = np.random.default_rng(0).random((32, 28, 28, 1)).astype("float32")
     labels = np.arange(32) % 10
@@ -249,6 +250,7 @@ def test_resize_convolution_generator(shape):
     assert generated.min() >= 0.0 and generated.max() <= 1.0
 
 
+@pytest.mark.slow
 def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
     """Layers compute in bfloat16; weights, codes, logits, images and losses stay float32;
     the global policy is left as it was; a few steps on real digits lower the losses; and the
@@ -295,6 +297,7 @@ def test_content_shift_moves_each_image_by_whole_pixels_within_the_limit():
 
 @pytest.mark.skipif(keras.backend.backend() != "tensorflow",
                     reason="JAX always compiles the step (train.jit_compile is TensorFlow's)")
+@pytest.mark.slow
 def test_xla_compiled_step_matches_the_plain_one():
     """train.jit_compile: the XLA-compiled step (content shift included) trains to the same
     losses as the plain step, from the same seed."""

@@ -36,6 +36,7 @@ def _write(directory, classes=26, size=64, train=520, test=260):
     return directory
 
 
+@pytest.mark.slow
 def test_26_classes_of_64x64_images_train_evaluate_and_swap(tmp_path):
     data_dir, run_dir = _write(tmp_path / "data"), tmp_path / "run"
     overrides = ["data.name=npz", f"data.dir={data_dir}", "data.validation_size=52",

@@ -124,6 +124,7 @@ def test_loss_network_learns_and_round_trips(loss_network, sample, tmp_path, cap
         load_loss_network(tmp_path / "elsewhere", (28, 28, 1))
 
 
+@pytest.mark.slow
 def test_loss_network_learns_colour_digits_and_refuses_an_uncentred_one(tmp_path):
     """On SynDigits' colour backgrounds the network centres each image's colours first;
     uncentred it stayed at chance there. A colour loss network saved without the centring is

@@ -3,6 +3,8 @@
 import re
 import shlex
 
+import pytest
+
 from infoae.cli import main
 
 from tests.helpers import ROOT, sets
@@ -21,6 +23,7 @@ def test_ci_runs_exactly_the_readme_test_command():
     assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == test_command
 
 
+@pytest.mark.slow
 def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch):
     """The main command as written (offline here: the packaged sample stands in), with a
     smaller model and fewer images so that it takes a minute."""

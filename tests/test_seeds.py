@@ -44,6 +44,7 @@ TINY = ["train.verbose=0", "train.epochs=1", "data.train_limit=512", "train.moni
         "evaluate.probe_train_size=400", "evaluate.factor_metrics=false", TWO_PROBES]
 
 
+@pytest.mark.slow
 def test_seeds_verb_trains_each_seed_once(tmp_path, capsys):
     prefix = tmp_path / "tiny"
     args = ["seeds", "--config", QUICKSTART, "--seeds", "3", "4", "--run-dir", str(prefix),
@@ -67,6 +68,7 @@ def test_bad_seed_lists_are_refused(tmp_path, capsys, seeds):
     assert "--seeds must be distinct integers" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_seeds_verb_puts_several_methods_in_one_table(tmp_path, capsys):
     cycle = tmp_path / "cycle.toml"
     cycle.write_text(f'base = "{QUICKSTART}"\n[model]\nkind = "cyclevae"\n'

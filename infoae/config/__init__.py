@@ -10,12 +10,12 @@ from infoae.config.files import (BASE_KEY, Config, from_dict, load_config, parse
                                  with_overrides)
 from infoae.config.job import (DATASETS, LOSS_NETWORK_LAYERS, PRECISIONS, SCHEDULES, DataConfig,
                                EvaluateConfig, PerceptualConfig, TrainConfig, TransferConfig)
-from infoae.config.network import MODEL_KINDS, AdversaryConfig, BaselineConfig, LossConfig, ModelConfig
+from infoae.config.network import (MODEL_KINDS, AdversaryConfig, BaselineConfig, LossConfig,
+                                   ModelConfig)
 from infoae.errors import ConfigError
 
 __all__ = ["BASE_KEY", "Config", "ConfigError", "from_dict", "load_config", "parse_override",
            "read_config_file", "save_config", "section_overrides", "with_overrides", "DATASETS",
-           "LOSS_NETWORK_LAYERS",
-           "PRECISIONS", "SCHEDULES", "DataConfig", "EvaluateConfig", "PerceptualConfig", "TrainConfig",
-           "TransferConfig", "AdversaryConfig", "BaselineConfig", "LossConfig", "MODEL_KINDS",
-           "ModelConfig"]
+           "LOSS_NETWORK_LAYERS", "PRECISIONS", "SCHEDULES", "DataConfig", "EvaluateConfig",
+           "PerceptualConfig", "TrainConfig", "TransferConfig", "AdversaryConfig",
+           "BaselineConfig", "LossConfig", "MODEL_KINDS", "ModelConfig"]

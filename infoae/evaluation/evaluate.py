@@ -69,25 +69,9 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     for judge, info in judges.values():
         info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
 
-    features = judge_features(judges["plain"][0])
-    swap_sources = spread_sample(len(test_labels), settings.swap_size, settings.seed)
-    n_swap = len(swap_sources)
-    swap_codes = test_codes[swap_sources]
-    hits = {kind: [] for kind in judges}
-    swapped_codes, swapped_features, raw_round_trip = [], [], ([], [])
-    for label, swapped in run.each_label(swap_codes):
-        for kind, (judge, _) in judges.items():
-            hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
-        own_code, mapped_code = run.style_codes(swapped)
-        swapped_codes.append(mapped_code)
-        swapped_features.append(predict(features, swapped))
-        if "kept" in run.class_maps:  # the encoder's own code fed to the generator, and read back
-            labels = np.full(len(swap_codes), label)
-            raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
-            raw_round_trip[1].append(own_code)
-    for kind, (_, info) in judges.items():
-        info["swap_acc"] = float(np.mean(hits[kind]))
-    strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])
+    swaps = _swaps(run, judges, test_codes, len(test_labels), settings)
+    swap_codes, n_swap, strictest = swaps["codes"], len(swaps["codes"]), swaps["strictest"]
+    features = swaps["features"]
     test_features = predict(features, test_images)
     reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
@@ -105,24 +89,25 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
         "style_leak_mlp": leakage.pop("style_leak_mlp"),
         "swap_acc": judges[strictest][1]["swap_acc"],
         "style_consistency": style_consistency(np.tile(swap_codes, (run.num_classes, 1)),
-                                               np.concatenate(swapped_codes), settings.seed),
+                                               np.concatenate(swaps["read_back"]),
+                                               settings.seed),
         "recon_mse": float(np.mean((reconstruction - test_images) ** 2)),
         "recon_psnr": float(np.mean(psnr(test_images, reconstruction))),
-        "fdd": frechet_distance(np.concatenate(swapped_features), test_features),
+        "fdd": frechet_distance(np.concatenate(swaps["swapped_features"]), test_features),
     }
     kept = np.flatnonzero(run.model.style_mask)
     style_code = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
                   "class_map": (next(iter(run.class_maps.values())).kind
                                       if run.class_maps else "none"),
                   **leakage, "leak_probes": {"kinds": list(settings.leak_probes), **panels}}
-    if raw_round_trip[0]:
+    if swaps["raw_round_trip"][0]:
         style_code["consistency_unnormalised"] = style_consistency(
-            *map(np.concatenate, raw_round_trip), settings.seed)
+            *map(np.concatenate, swaps["raw_round_trip"]), settings.seed)
     stage("leakage probes (of the code, of the whole and of the unnormalised code)")
     report = {
         "metrics": metrics,
         "style_code": style_code,
-        "swap_acc_per_label": [float(h) for h in hits[strictest]],
+        "swap_acc_per_label": [float(h) for h in swaps["hits"][strictest]],
         "judge": {**judges["plain"][1], "trained_on": "real train images"},
         "judges": {kind: info for kind, (_, info) in judges.items()},
         "swap_judge": f"the strictest of {len(judges)} judges: {strictest}",
@@ -133,14 +118,7 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
               "swap_images": int(run.num_classes * n_swap)},
         "num_classes": int(run.num_classes),
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
-        "settings": {"split": "test",
-                     "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
-                                "the highest of style_code.leak_probes (probe i seeded seed + i)"),
-                     "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
-                     "swap_sources": ("the whole test split" if n_swap == len(test_labels) else
-                                      f"{n_swap} test images drawn at random (seed "
-                                      f"{settings.seed}), the same for every run"),
-                     "dataset": data.name, "data_source": data.source},
+        "settings": _settings_described(data, settings, n_swap, len(test_labels)),
     }
     if settings.factor_metrics and FactorSource.available(data):
         report["factors"] = factor_metrics(run, data, settings)
@@ -151,6 +129,44 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     report["elapsed_s"] = round(time.time() - started, 1)
     write_json(Path(run.run_dir) / METRICS_FILE, report)
     return report
+
+
+def _swaps(run: Run, judges: dict, test_codes, n_test: int, settings) -> dict:
+    """Each swap source's style drawn as every class: each judge's accuracy on them (into
+    judges' infos), the strictest judge, the codes read back, the judge features of the
+    swaps, and the round trip in the encoder's own code where a class map is on."""
+    features = judge_features(judges["plain"][0])
+    swap_sources = spread_sample(n_test, settings.swap_size, settings.seed)
+    swap_codes = test_codes[swap_sources]
+    hits = {kind: [] for kind in judges}
+    read_back, swapped_features, raw_round_trip = [], [], ([], [])
+    for label, swapped in run.each_label(swap_codes):
+        for kind, (judge, _) in judges.items():
+            hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
+        own_code, mapped_code = run.style_codes(swapped)
+        read_back.append(mapped_code)
+        swapped_features.append(predict(features, swapped))
+        if "kept" in run.class_maps:  # the encoder's own code fed to the generator, and read back
+            labels = np.full(len(swap_codes), label)
+            raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
+            raw_round_trip[1].append(own_code)
+    for kind, (_, info) in judges.items():
+        info["swap_acc"] = float(np.mean(hits[kind]))
+    strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])
+    return {"codes": swap_codes, "hits": hits, "strictest": strictest, "features": features,
+            "read_back": read_back, "swapped_features": swapped_features,
+            "raw_round_trip": raw_round_trip}
+
+
+def _settings_described(data: DigitData, settings, n_swap: int, n_test: int) -> dict:
+    return {"split": "test",
+            "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
+                       "the highest of style_code.leak_probes (probe i seeded seed + i)"),
+            "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
+            "swap_sources": ("the whole test split" if n_swap == n_test else
+                             f"{n_swap} test images drawn at random (seed "
+                             f"{settings.seed}), the same for every run"),
+            "dataset": data.name, "data_source": data.source}
 
 
 def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_labels) -> dict:

@@ -20,8 +20,8 @@ where known, else the content head's prediction.
   whitening and colouring transform of 2017, per class). Only the first two moments.
 
 Fitted in closed form on training codes with their true labels and stored in the run directory
-(``class_map.npz``, plain arrays; ``style_normaliser.npz`` in older runs). Dimensions that are constant (pruned) are left as
-they are.
+(``class_map.npz``, plain arrays; ``style_normaliser.npz`` in older runs). Dimensions that
+are constant (pruned) are left as they are.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class ClassMap:
     # ------------------------------------------------------------ files
 
     def add_to(self, arrays: dict, prefix: str) -> None:
-        """Add this normaliser's arrays to arrays, under prefix (one file holds several)."""
+        """Add this map's arrays to arrays, under prefix (one file holds several)."""
         arrays[f"{prefix}/kind"] = np.array(self.kind)
         arrays.update({f"{prefix}/{name}": value for name, value in self.arrays.items()})
 
@@ -127,8 +127,8 @@ def save_class_maps(class_maps: dict[str, ClassMap], path: str | Path) -> None:
     from infoae.atomic import write_bytes
 
     arrays: dict[str, np.ndarray] = {}
-    for prefix, normaliser in class_maps.items():
-        normaliser.add_to(arrays, prefix)
+    for prefix, class_map in class_maps.items():
+        class_map.add_to(arrays, prefix)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     write_bytes(path, buffer.getvalue())
@@ -259,19 +259,19 @@ def _moments(z, arrays, label, inverse: bool):
     return arrays["means"][label] + (z - arrays["center"]) @ arrays["inverse"][label].T
 
 
-# Training codes the class normaliser is fitted on (as many as there are, up to this).
-NORMALISER_FIT_SIZE = 50000
+# Training codes the class map is fitted on (as many as there are, up to this).
+CLASS_MAP_FIT_SIZE = 50000
 
 
 def class_map_images(config: Config, data: DigitData) -> tuple[slice, str]:
-    """Which training images the normaliser is fitted on: those after the first
+    """Which training images the class map is fitted on: those after the first
     evaluate.probe_train_size (the probes' codes), so that evaluation scores codes the map
     has not seen, as any other probe would; all of them when too few would remain."""
     probes = min(config.evaluate.probe_train_size, len(data.train[1]))
-    rest = data.train[1][probes:probes + NORMALISER_FIT_SIZE]
+    rest = data.train[1][probes:probes + CLASS_MAP_FIT_SIZE]
     if len(rest) and np.bincount(rest, minlength=data.num_classes).min() >= MIN_CODES_PER_CLASS:
         end = probes + len(rest)
         return slice(probes, end), (f"training images {probes}..{end - 1}, apart from the "
                                     f"{probes} whose codes the leakage probes are fitted on")
-    end = min(NORMALISER_FIT_SIZE, len(data.train[1]))
+    end = min(CLASS_MAP_FIT_SIZE, len(data.train[1]))
     return slice(0, end), f"training images 0..{end - 1} (the probes' codes among them)"

@@ -29,8 +29,8 @@ def make_schedule(learning_rate: float, kind: str, total_steps: int, final_fract
     "step" multiplies it by step_factor at each fraction of total_steps in step_at (Jha et
     al.: x0.1 at 80 of 100 epochs); "constant" keeps it."""
     if kind == "cosine":
-        return keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(1, total_steps),
-                                                      alpha=final_fraction)
+        return keras.optimizers.schedules.CosineDecay(
+            learning_rate, decay_steps=max(1, total_steps), alpha=final_fraction)
     if kind == "step":
         boundaries = sorted({max(1, int(round(f * total_steps))) for f in step_at})
         values = [learning_rate * step_factor ** i for i in range(len(boundaries) + 1)]

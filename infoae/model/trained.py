@@ -29,7 +29,7 @@ class Run:
         self.config = config
         self.image_shape = model.image_shape
         self.num_classes = model.num_classes
-        # The class normaliser of the code (infoae.model.class_map), fitted after training:
+        # The class map of the code (infoae.model.class_map), fitted after training:
         # "kept" for the pruned code, "all" for every dimension; empty: the encoder's codes.
         self.class_maps = class_maps or {}
 
@@ -50,25 +50,25 @@ class Run:
         return images
 
     def encode_style(self, images, pruned: bool = True, normalised: bool = True) -> np.ndarray:
-        """Style codes (N, style_dim): class-normalised where the run has a normaliser (with the
+        """Style codes (N, style_dim): mapped where the run has a class map (with the
         content head's class of each image); pruned=False keeps the dimensions that pruning set
         to 0, normalised=False gives the encoder's own code."""
         images = self.check_images(images)
-        normaliser = self.class_maps.get("kept" if pruned else "all") if normalised else None
-        if normaliser is None:
+        class_map = self.class_maps.get("kept" if pruned else "all") if normalised else None
+        if class_map is None:
             return predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
         return self.style_codes(images, pruned)[1]
 
     def style_codes(self, images, pruned: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(the encoder's own codes, the class-normalised codes) of images from one pass of the
-        content head and the encoder; the two are equal where the run has no normaliser."""
+        content head and the encoder; the two are equal where the run has no class map."""
         images = self.check_images(images)
         # The content head's class goes to the conditional encoder and to the map.
         labels = self.predict_content(images).argmax(1).astype(np.int32)
         codes = predict_in_batches(lambda x, y: self.model.encode_style(x, y, pruned=pruned),
                                    images, labels)
-        normaliser = self.class_maps.get("kept" if pruned else "all")
-        return codes, (codes if normaliser is None else normaliser.forward(codes, labels))
+        class_map = self.class_maps.get("kept" if pruned else "all")
+        return codes, (codes if class_map is None else class_map.forward(codes, labels))
 
     def predict_content(self, images) -> np.ndarray:
         """Class probabilities (N, num_classes) from the content head."""
@@ -162,7 +162,7 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
             raise RunDirError(f"'{run_dir}' has no checkpoint yet; train it first.")
         weights = found[1]
         print(f"Using checkpoint {weights} (epoch {found[0]}): the whole style code, without "
-              "the pruning mask and the class normaliser of the final weights.")
+              "the pruning mask and the class map of the final weights.")
     elif weights is None:
         weights = run_dir / FINAL_WEIGHTS
         if not weights.is_file():

@@ -1,5 +1,5 @@
 """The style code after training: pruning uninformative dimensions (model.prune_nats) and the
-class normaliser (model.class_map), at the end of training or, with `infoae normalise`,
+class map (model.class_map), at the end of training or, with `infoae class-map`,
 for a run trained before.
 """
 
@@ -41,7 +41,7 @@ AUTO_MIN_CODES_PER_CLASS = 1000
 
 
 def class_map_kind(config: Config, data: DigitData) -> tuple[str, str]:
-    """The kind of class normaliser this run fits ("auto" resolved) and why, in words."""
+    """The kind of class map this run fits ("auto" resolved) and why, in words."""
     kind = config.model.class_map
     if kind != "auto":
         return kind, f"model.class_map = '{kind}'"
@@ -56,11 +56,11 @@ def class_map_kind(config: Config, data: DigitData) -> tuple[str, str]:
 
 
 def check_class_map_data(config: Config, data: DigitData) -> None:
-    """ConfigError before training when the class normaliser could not be fitted after it;
+    """ConfigError before training when the class map could not be fitted after it;
     says what "auto" resolves to."""
     kind, why = class_map_kind(config, data)
     if config.model.class_map == "auto":
-        print(f"Style code: class normaliser {kind} ({why}).")
+        print(f"Style code: class map {kind} ({why}).")
     if kind == "none":
         return
     counts = np.bincount(data.train[1][class_map_images(config, data)[0]],
@@ -111,7 +111,7 @@ def write_class_maps(run_dir: Path, info: dict, class_maps: dict, fitted_on: str
 
 def refit_class_map(run_dir: str | Path, kind: str, data_dir: str | None = None,
                   prune_nats: float | None = None) -> None:
-    """Fit (or, with kind "none", remove) the class normaliser of a trained run, and record it
+    """Fit (or, with kind "none", remove) the class map of a trained run, and record it
     in its config.toml and run.json; the weights are not touched. prune_nats: first prune the
     code again at this threshold (model.prune_nats; 0 keeps every dimension), measured on the
     same training images as at the end of training."""

@@ -1,0 +1,55 @@
+"""The whole job on a tiny run, for the fast tier (pytest -m "not slow"): train, evaluate, swap
+grid, report, compare and class map through the CLI, in well under a minute. It shows the
+pieces fit together and every file is written; what they learn is the slow tier's to show
+(tests/test_end_to_end.py and the others on `trained_run`)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import infoae
+from infoae.cli import main
+from tests.helpers import QUICKSTART, sets
+
+TINY_JOB = ["train.verbose=0", "train.epochs=1", "train.monitor_size=50",
+            "data.train_limit=512", "data.validation_size=100", "train.batch_size=64",
+            "model.encoder_filters=[8, 8, 8]", "model.generator_filters=[8, 8, 8]",
+            "model.encoder_dense=16", "model.adversary_hidden=16", "model.class_map=none",
+            "evaluate.judge_epochs=1", "evaluate.swap_size=20", "evaluate.probe_train_size=200",
+            "evaluate.factor_train_size=200", "evaluate.factor_test_size=100",
+            "evaluate.swap_factor_sources=10", 'evaluate.leak_probes=["boost"]']
+
+
+@pytest.fixture(scope="module")
+def tiny_job(tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("smoke") / "run"
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir),
+                 *sets(TINY_JOB)]) == 0
+    return run_dir
+
+
+def test_the_whole_job_writes_every_file(tiny_job):
+    for name in ("config.toml", "run.json", "model.weights.h5", "metrics.json", "report.html",
+                 "figures/swap_grid.png", "logs/training.csv", "checkpoints/latest.json"):
+        assert (tiny_job / name).is_file(), name
+    report = json.loads((tiny_job / "metrics.json").read_text())
+    for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
+        assert 0.0 <= report["metrics"][key] <= 1.0, key
+    assert report["n"]["swap_sources"] == 20 and "factors" in report
+    run = infoae.load_run(tiny_job)
+    images = np.zeros((3, 28, 28, 1), "float32")
+    assert run.encode_style(images).shape == (3, run.config.model.style_dim)
+    assert run.swap(images, [1, 2, 3]).shape == (3, 28, 28, 1)
+
+
+def test_the_verbs_on_a_tiny_run(tiny_job, tmp_path, capsys):
+    assert main(["swap", str(tiny_job), "--rows", "3", "--out", str(tmp_path / "g.png")]) == 0
+    assert (tmp_path / "g.png").stat().st_size > 500
+    assert main(["compare", str(tiny_job)]) == 0
+    assert str(tiny_job.name) in capsys.readouterr().out
+    assert main(["class-map", str(tiny_job), "--kind", "moments", "--no-evaluate"]) == 0
+    assert json.loads((tiny_job / "run.json").read_text())["class_map"]["kind"] == "moments"
+    assert (tiny_job / "class_map.npz").is_file()
+    assert main(["class-map", str(tiny_job), "--kind", "none", "--no-evaluate"]) == 0
+    assert not (tiny_job / "class_map.npz").exists()
