@@ -101,15 +101,10 @@ class GroupedModel(keras.Model):
 
     @property
     def non_trainable_variables(self):
-        """On JAX the model's own optimizers' state travels with these through the stateless
-        step (Keras's JAX trainer carries only the compiled optimizer's). Checkpoints are
-        unchanged: they save each object's own variables."""
-        variables = super().non_trainable_variables
-        if keras.backend.backend() == "jax":
-            for optimizer in self.own_optimizers():
-                if optimizer is not None and optimizer.built:
-                    variables = variables + list(optimizer.variables)
-        return variables
+        """With the state the backend's step carries beside them (on JAX the model's own
+        optimizers' state: Keras's JAX trainer carries only the compiled optimizer's).
+        Checkpoints are unchanged: they save each object's own variables."""
+        return super().non_trainable_variables + _implementation().carried_state(self)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras builds the model on a batch it first averages across replicas eagerly, which

@@ -33,6 +33,13 @@ def harvest(scope, variables, values):
     return out
 
 
+def carried_state(model) -> list:
+    """The model's own optimizers' variables, which travel with the non-trainable state
+    through the stateless step."""
+    return [variable for optimizer in model.own_optimizers()
+            if optimizer is not None and optimizer.built for variable in optimizer.variables]
+
+
 def _mean(loss):
     return loss if len(loss.shape) == 0 else ops.mean(loss)
 

@@ -15,6 +15,12 @@ from keras import ops
 from infoae.model.groups import split_streams
 
 
+def carried_state(model) -> list:
+    """Nothing beside the non-trainable variables: TensorFlow's step updates variables in
+    place."""
+    return []
+
+
 def _reduce(loss):
     """A batch mean over the global batch: per-sample values through
     tf.nn.compute_average_loss, a (per-replica) scalar divided by the replica count."""
