@@ -77,8 +77,9 @@ def test_info_autoencoder_groups():
 
 
 class _TwoGroups(GroupedModel):
-    """A toy model: group "a" trains w_a with the compiled optimizer; group "b" trains w_b
-    with SGD of its own, twice per step, on the second batch stream."""
+    """A toy model: group "a" trains w_a with the compiled optimizer; joint group "c" trains
+    w_c with SGD of its own; group "b" trains w_b with another SGD of its own, twice per step,
+    on the second batch stream."""
     tracked = ("loss", "b")
     batch_streams = 2
 
@@ -86,7 +87,9 @@ class _TwoGroups(GroupedModel):
         super().__init__()
         self.w_a = self.add_weight(shape=(), initializer="zeros", name="w_a")
         self.w_b = self.add_weight(shape=(), initializer="zeros", name="w_b")
+        self.w_c = self.add_weight(shape=(), initializer="zeros", name="w_c")
         self.own = keras.optimizers.SGD(0.1)
+        self.joint_own = keras.optimizers.SGD(0.2)
         self.make_trackers(self.tracked)
         self.seen_b = []
 
@@ -94,16 +97,17 @@ class _TwoGroups(GroupedModel):
         return images
 
     def own_optimizers(self):
-        return [self.own]
+        return [self.own, self.joint_own]
 
     def groups(self):
-        return [Group("a", [self.w_a]),
+        return [Group("a", [self.w_a]), Group("c", [self.w_c], optimizer=self.joint_own),
                 Group("b", [self.w_b], optimizer=self.own, steps=2, loss=self._loss_b, stream=1)]
 
     def loss_groups(self, images, targets, training):
         # Pull w_a towards the mean of stream 0's images.
         loss = (self.w_a - keras.ops.mean(images)) ** 2
-        return [loss], {"loss": loss}, {"first": keras.ops.mean(images)}
+        loss_c = (self.w_c - keras.ops.mean(images)) ** 2
+        return [loss, loss_c], {"loss": loss}, {"first": keras.ops.mean(images)}
 
     def _loss_b(self, images, targets, aux, training):
         # Pull w_b towards the mean of stream 1's images plus stream 0's (from aux).
@@ -122,7 +126,10 @@ def test_groups_train_their_own_variables_with_their_own_optimizer_and_stream():
     # a: w_a -= 0.5 * 2 (w_a - 1) = 1.0; b: twice w_b -= 0.1 * 2 (w_b - 4): 0.8, then 1.44.
     assert float(_numpy(model.w_a)) == pytest.approx(1.0)
     assert float(_numpy(model.w_b)) == pytest.approx(1.44)
+    # c, joint with an optimizer of its own: w_c -= 0.2 * 2 (w_c - 1) = 0.4.
+    assert float(_numpy(model.w_c)) == pytest.approx(0.4)
     assert int(_numpy(model.own.iterations)) == 2 and int(_numpy(model.optimizer.iterations)) == 1
+    assert int(_numpy(model.joint_own.iterations)) == 1
 
 
 def test_batch_streams_are_independent_shuffles_and_stream_zero_is_the_plain_one():

@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from infoae.model.groups import split_streams
+from infoae.model.groups import own_optimizer_variables, split_streams
 
 
 def scoped(pairs):
@@ -117,14 +117,7 @@ def _apply(model, joint, sums, s: _State) -> None:
     t_vars = s.variables["t"]
     main = sums.get(id(None), [ops.zeros_like(v) for v in s.lists["t"]])
     s.lists["t"], s.lists["o"] = model.optimizer.stateless_apply(s.lists["o"], main, s.lists["t"])
-    done = set()
-    for group in joint:
-        optimizer = group.optimizer
-        if optimizer is None or id(optimizer) in done:
-            continue
-        done.add(id(optimizer))
-        own = list({id(v): v for g in joint if g.optimizer is optimizer
-                    for v in g.variables}.values())
+    for optimizer, own in own_optimizer_variables(joint):
         by_id = dict(zip((id(v) for v in t_vars), sums[id(optimizer)]))
         values, slots = optimizer.stateless_apply(s.get(optimizer.variables),
                                                   [by_id[id(v)] for v in own], s.get(own))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from infoae.model.groups import split_streams
+from infoae.model.groups import own_optimizer_variables, split_streams
 
 
 def carried_state(model) -> list:
@@ -71,15 +71,9 @@ def _apply(model, joint, sums) -> None:
     variables = model.trainable_variables
     main = sums.get(id(None), {})
     model.optimizer.apply([main.get(id(v), ops.zeros_like(v)) for v in variables], variables)
-    seen = set()
-    for group in joint:
-        if group.optimizer is None or id(group.optimizer) in seen:
-            continue
-        seen.add(id(group.optimizer))
-        own = [v for g in joint if g.optimizer is group.optimizer for v in g.variables]
-        own = list({id(v): v for v in own}.values())
-        grads = sums[id(group.optimizer)]
-        group.optimizer.apply([grads.get(id(v), ops.zeros_like(v)) for v in own], own)
+    for optimizer, own in own_optimizer_variables(joint):
+        grads = sums[id(optimizer)]
+        optimizer.apply([grads.get(id(v), ops.zeros_like(v)) for v in own], own)
 
 
 def test_step(model, data):

@@ -47,3 +47,14 @@ def split_streams(images, targets, streams: int):
     size = ops.shape(images)[0] // streams
     return ([images[k * size:(k + 1) * size] for k in range(streams)],
             [targets[k * size:(k + 1) * size] for k in range(streams)])
+
+
+def own_optimizer_variables(joint: list[Group]) -> list[tuple[object, list]]:
+    """Each optimizer of the model's own that joint groups use, with the variables of those
+    groups (each once, in order): what it applies its summed gradients to."""
+    pairs = {}
+    for group in joint:
+        if group.optimizer is not None:
+            _, variables = pairs.setdefault(id(group.optimizer), (group.optimizer, {}))
+            variables.update((id(v), v) for v in group.variables)
+    return [(optimizer, list(variables.values())) for optimizer, variables in pairs.values()]
