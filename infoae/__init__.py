@@ -9,9 +9,12 @@ from infoae.version import __version__
 
 
 def load_run(run_dir, weights=None, checkpoint=False):
-    """Load a trained run directory; see infoae.model.trained.load_run and Run."""
+    """Load a trained run directory; see infoae.model.trained.load_run and Run. The backend
+    starts quietly, as in the CLI (TensorFlow's C++ start-up lines hidden)."""
+    from infoae.console import start_backend
     from infoae.model.trained import load_run as _load_run
 
+    start_backend()
     return _load_run(run_dir, weights, checkpoint)
 
 

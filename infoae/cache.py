@@ -67,19 +67,32 @@ def cached_array(kind: str, settings: dict, compute) -> tuple[np.ndarray, str]:
     return array, "computed"
 
 
+# What a cached network's info file records of its entry, beside the info itself.
+ENTRY_KEY, ENTRY_DIGEST = "cache_entry_key", "cache_entry_weights_sha256"
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
 def cached_network(kind: str, settings: dict, build, train):
     """(network, info, "loaded" or "trained", key): build() with the weights of
     CACHE/kind/KEY.weights.h5 and the info of KEY.json where the entry exists, else
-    train() -> (network, info), stored there."""
+    train() -> (network, info), stored there. The info file vouches for its entry (its key and
+    the weights' SHA-256): an entry whose info does not (empty, damaged, another entry's, or
+    written before it recorded them) is trained again."""
     key = cache_key(settings)
     directory = cache_dir()
     weights = directory / kind / f"{key}.weights.h5" if directory else None
     info_file = weights.with_suffix("").with_suffix(".json") if weights else None
     if weights is not None and weights.is_file():
         try:
-            network = build()
-            network.load_weights(weights)
-            return network, read_json(info_file), "loaded", key
+            info = read_json(info_file)
+            vouched = info.pop(ENTRY_KEY) == key and info.pop(ENTRY_DIGEST) == _sha256(weights)
+            if vouched and info:
+                network = build()
+                network.load_weights(weights)
+                return network, info, "loaded", key
         except Exception:  # A damaged entry (h5py and Keras raise several types) is trained again.
             pass
     network, info = train()
@@ -87,7 +100,7 @@ def cached_network(kind: str, settings: dict, build, train):
         try:
             weights.parent.mkdir(parents=True, exist_ok=True)
             atomic.save_weights(network, weights)
-            write_json(info_file, info)
+            write_json(info_file, {**info, ENTRY_KEY: key, ENTRY_DIGEST: _sha256(weights)})
         except OSError:
             pass  # A read-only or full cache only costs the next evaluation a retraining.
     return network, info, "trained", key

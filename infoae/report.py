@@ -26,7 +26,7 @@ from infoae import atomic
 from infoae.evaluation.compare import group_row, seed_groups
 from infoae.evaluation.metrics import spread_sample
 from infoae.evaluation.targets import HEADLINE, meets, value_at
-from infoae.rundir import METRICS_FILE, RUN_FILE, read_json
+from infoae.rundir import METRICS_FILE, read_metrics, read_run_info
 
 REPORT_FILE = "report.html"
 # The goals of full-size datasets, shown (marked) for their samples too.
@@ -241,8 +241,8 @@ def _run_page(run, data) -> str:
     from infoae.figures import pick_style_sources, swap_grid
 
     run_dir = run.run_dir
-    report = read_json(run_dir / METRICS_FILE)
-    info = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
+    report = read_metrics(run_dir / METRICS_FILE)
+    info = read_run_info(run_dir)
     rows = spread_sample(len(data.test[1]), 1000, run.config.evaluate.seed)
     test_images, test_labels = to_float(data.test[0][rows]), data.test[1][rows]
     sources = pick_style_sources(data.test[1], 10)
@@ -275,7 +275,7 @@ def _compare_page(run_dirs) -> str:
     groups = seed_groups(run_dirs)
     columns, labels = [], {}
     for group in groups:
-        reports = [read_json(Path(d) / METRICS_FILE) for d in group]
+        reports = [read_metrics(Path(d) / METRICS_FILE) for d in group]
         name = group_row(group)["run"]
         columns.append(name)
         for item in HEADLINE:

@@ -168,3 +168,30 @@ def test_training_batches_repeat_one_reshuffled_pass_per_epoch():
     assert len(set(passes)) > 1
     with pytest.raises(DataError, match="fewer than one batch of 16"):
         training_batches(images, np.arange(10), 16)
+
+
+def test_damaged_data_files_are_one_clear_error(tmp_path):
+    """A gzip IDX file damaged anywhere in its deflate stream, an IDX header whose dimensions
+    overflow, and a truncated or garbage .npz are each a DataError, never a traceback."""
+    import gzip
+
+    raw = bytes([0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 28, 0, 0, 0, 28]) + bytes(range(256)) * 12
+    packed = gzip.compress(raw[:16 + 4 * 28 * 28])
+    for position in range(10, len(packed) - 8):  # Every byte of the deflate stream.
+        damaged = bytearray(packed)
+        damaged[position] ^= 0x5A
+        (tmp_path / "x.gz").write_bytes(bytes(damaged))
+        try:
+            read_idx(tmp_path / "x.gz")
+        except DataError:
+            pass
+    (tmp_path / "huge").write_bytes(bytes([0, 0, 8, 4]) + b"\xff" * 16 + b"\x00" * 10)
+    with pytest.raises(DataError, match="header promises"):
+        read_idx(tmp_path / "huge")
+    np.savez(tmp_path / "ok.npz", images=np.zeros((4, 28, 28), np.uint8), labels=np.arange(4))
+    content = (tmp_path / "ok.npz").read_bytes()
+    for name, damaged in (("truncated", content[: len(content) // 2]),
+                          ("garbage", b"PK\x03\x04" + bytes(range(200)))):
+        (tmp_path / f"{name}.npz").write_bytes(damaged)
+        with pytest.raises(DataError, match="cannot read .* as an .npz file"):
+            data_module.read_npz(tmp_path / f"{name}.npz")

@@ -181,9 +181,14 @@ def test_image_arguments(tmp_path):
     Image.fromarray(np.full((28, 28, 3), 255, np.uint8)).save(tmp_path / "white.png")
     image = load_image_file(tmp_path / "white.png", (28, 28, 1))
     assert image.shape == (28, 28, 1) and image.min() == 1.0  # Converted to grey.
+    # A picture of another size is a photo, prepared as swap --style prepares it: a blank one
+    # shows no digit; a .npy array must have the dataset's shape.
     Image.fromarray(np.zeros((20, 20), np.uint8)).save(tmp_path / "small.png")
-    with pytest.raises(ImageError, match="28x28"):
+    with pytest.raises(ImageError, match="shows no digit"):
         load_image_file(tmp_path / "small.png", (28, 28, 1))
+    np.save(tmp_path / "small.npy", np.zeros((20, 20)))
+    with pytest.raises(ImageError, match="28x28"):
+        load_image_file(tmp_path / "small.npy", (28, 28, 1))
     (tmp_path / "broken.png").write_bytes(b"not a png")
     with pytest.raises(ImageError, match="cannot read"):
         load_image_file(tmp_path / "broken.png", (28, 28, 1))

@@ -79,3 +79,40 @@ def test_swap_takes_styles_from_photos(trained_run, digits, tmp_path, capsys):
     assert main(["swap", str(trained_run), "--style", str(tmp_path / "none.png"),
                  "--out", str(out)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.backends
+def test_six_kinds_of_photo_are_prepared_like_the_clean_one():
+    """Black on clean white, white on black, blue on yellow, faint pencil on unevenly lit
+    paper, a JPEG turned by its EXIF tag and a 16-bit PNG, each made from the same ten real
+    test digits, are prepared like the clean white-on-black picture of the digit (and, clean,
+    like the MNIST digit itself)."""
+    import tempfile
+    from pathlib import Path
+
+    from tests.photo_kinds import KINDS, photo
+
+    _, (images, labels) = load_mnist_sample()
+    with tempfile.TemporaryDirectory() as directory:
+        for d in range(10):
+            digit = images[int(np.flatnonzero(labels == d)[0]), :, :, 0]
+            reference = prepare_photo(photo("white_on_black", digit, Path(directory)),
+                                      (28, 28, 1)).ravel()
+            assert np.corrcoef(reference, digit.ravel())[0, 1] > 0.6, d
+            for kind in KINDS:
+                prepared = prepare_photo(photo(kind, digit, Path(directory)), (28, 28, 1))
+                correlation = np.corrcoef(prepared.ravel(), reference)[0, 1]
+                assert correlation > (0.7 if kind == "pencil_uneven" else 0.9), (kind, d)
+
+
+@pytest.mark.backends
+def test_transfer_takes_a_photo_that_swap_takes(tmp_path):
+    """One preparation serves `swap --style` and `transfer`: a picture of another size is
+    prepared as a photo, not refused."""
+    from infoae.transfer.images import load_image_file
+    from tests.photo_kinds import photo
+
+    _, (images, labels) = load_mnist_sample()
+    path = photo("black_on_white", images[0, :, :, 0], tmp_path)
+    np.testing.assert_array_equal(load_image_file(path, (28, 28, 1)),
+                                  prepare_photo(path, (28, 28, 1)))

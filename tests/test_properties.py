@@ -111,12 +111,24 @@ def test_generate_refuses_bad_codes_and_labels_before_touching_the_model(codes, 
     run = _run(style_dim=4)
     good_codes = codes.ndim == 2 and codes.shape[1] == 4 and np.all(np.isfinite(codes))
     flat = labels.reshape(-1)
-    good_labels = (len(flat) == len(codes) and np.all(np.isfinite(flat))
+    good_labels = (labels.ndim <= 1 and len(flat) == len(codes) and np.all(np.isfinite(flat))
                    and np.all(flat == np.round(flat)) and np.all((flat >= 0) & (flat <= 9)))
     if good_codes and good_labels:
         return  # Valid input reaches the model, which this stand-in does not have.
     with pytest.raises(InfoaeError):
         run.generate(codes, labels)
+
+
+def test_labels_of_two_dimensions_complex_codes_and_no_images_are_refused():
+    run = _run(style_dim=4)
+    with pytest.raises(ImageError, match=r"flat list of 4 integers.*\(2, 2\)"):
+        run.generate(np.zeros((4, 4)), np.zeros((2, 2), np.int64))
+    with pytest.raises(ImageError, match="real numbers, got dtype complex"):
+        run.generate(np.zeros((2, 4)) + 1j, [1, 2])
+    with pytest.raises(ImageError, match=r"\(11 is not one\)"):
+        run.generate(np.zeros((2, 4)), [1, 11])
+    with pytest.raises(ImageError, match="at least one image"):
+        run.check_images(np.zeros((0, 28, 28, 1), np.float32))
 
 
 @settings(max_examples=200, deadline=None)

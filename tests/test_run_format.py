@@ -55,11 +55,23 @@ def test_a_damaged_run_json_is_one_line(tmp_path, capsys):
     assert error.count("\n") == 0 and "run.json" in error and "not valid JSON" in error
 
 
-@pytest.mark.parametrize("kept", [[99], [], "0", [0.5]])
+@pytest.mark.parametrize("kept", [[99], [], "0", [0.5], [True]])
 def test_bad_kept_dimensions_are_refused(tmp_path, kept):
     run_dir = _copy_with_info(tmp_path, style_dims={"kept": kept})
-    with pytest.raises(RunDirError, match="kept style dimensions.*indices 0..3"):
+    with pytest.raises(RunDirError, match="kept style dimensions.*indices 0..3|records style_dims"):
         infoae.load_run(run_dir)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("num_classes", "ten"), ("num_classes", 0), ("num_classes", True), ("image_shape", "28x28"),
+    ("image_shape", [28, 28]), ("split_sizes", []), ("style_dims", "all"), ("seed", -1),
+    ("weights", "model.weights.h5")])
+def test_run_json_fields_of_the_wrong_type_are_one_line(tmp_path, capsys, field, value):
+    run_dir = _copy_with_info(tmp_path, **{field: value})
+    assert main(["swap", str(run_dir), "--out", str(tmp_path / "grid.png")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.count("\n") == 0 and f"records {field} = " in error and "must be" in error
+    assert main(["compare", str(run_dir)]) == 2  # (no metrics.json: also one line)
 
 
 def test_class_map_verb_adds_and_removes_a_class_map(tmp_path, capsys):
@@ -108,4 +120,9 @@ def test_normalise_verb_prunes_again_at_another_threshold(tmp_path, capsys):
                  "--no-evaluate"]) == 0
     dims = json.loads((run_dir / "run.json").read_text())["style_dims"]
     assert dims["threshold_nats"] == 1e9 and dims["kept"] == [int(np.argmax(dims["nats"]))]
+    assert dims["threshold_met"] is False
+    # The line says what was done, never that the threshold was met.
+    out = capsys.readouterr().out
+    assert "no dimension carries 1000000000.0 nats" in out and "below the threshold" in out
+    assert ">= 1000000000.0 nats" not in out
     assert infoae.load_run(run_dir).model.style_mask.sum() == 1.0

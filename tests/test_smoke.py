@@ -53,3 +53,61 @@ def test_the_verbs_on_a_tiny_run(tiny_job, tmp_path, capsys):
     assert (tiny_job / "class_map.npz").is_file()
     assert main(["class-map", str(tiny_job), "--kind", "none", "--no-evaluate"]) == 0
     assert not (tiny_job / "class_map.npz").exists()
+
+
+def test_the_validation_split_is_scored_apart_from_the_test_split(tiny_job, capsys):
+    """evaluate --split validation scores the held-out part of the training images, writes
+    metrics.validation.json and leaves metrics.json (the test split's) as it was."""
+    before = (tiny_job / "metrics.json").read_bytes()
+    assert main(["evaluate", str(tiny_job), "--split", "validation"]) == 0
+    out = capsys.readouterr().out
+    assert "validation split (100 images)" in out and "metrics.validation.json" in out
+    assert (tiny_job / "metrics.json").read_bytes() == before
+    report = json.loads((tiny_job / "metrics.validation.json").read_text())
+    assert report["settings"]["split"] == "validation" and report["n"]["test"] == 100
+    assert report["scored"]["data"]["split"] == "validation"
+    code = report["style_code"]
+    # The floor is the validation split's commonest class's share (100 images: 0.1 or more).
+    assert 0.1 <= code["floor"]["majority"] < 0.3 and code["floor"]["chance"] == 0.1
+    information = code["information"]["style_leak_mlp"]
+    assert 0.0 <= information["bits"] <= information["h_y_bits"] <= np.log2(10) + 1e-9
+    assert main(["compare", str(tiny_job), "--split", "validation"]) == 0
+    table = capsys.readouterr().out
+    assert "leak floor" in table and "Scored on the validation split" in table
+
+
+def test_no_true_label_reaches_the_style_code_at_inference(tiny_job):
+    """At inference the conditional encoder and the class map get the content head's class of
+    each image, never its true label (which an evaluation holds only to score with); only
+    Run.reconstruct takes true labels, by design, and says so."""
+    from infoae.data import load_mnist_sample, to_float
+    from infoae.model.class_map import ClassMap
+
+    run = infoae.load_run(tiny_job)
+    _, (images, truth) = load_mnist_sample()
+    images, truth = to_float(images[:200]), truth[:200]
+    predicted = run.predict_content(images).argmax(1)
+    assert np.any(predicted != truth)  # A weak head, so a true label would show.
+    codes = run.encode_style(images)
+    run.class_maps = {"kept": ClassMap.fit(codes, truth, run.num_classes, "moments")}
+    seen = {"encoder": [], "map": []}
+    encode, forward = run.model.encode_style, run.class_maps["kept"].forward
+
+    def spy_encode(x, labels=None, **kwargs):
+        seen["encoder"].append(None if labels is None else np.asarray(labels))
+        return encode(x, labels, **kwargs)
+
+    def spy_forward(codes, labels):
+        seen["map"].append(np.asarray(labels))
+        return forward(codes, labels)
+
+    run.model.encode_style, run.class_maps["kept"].forward = spy_encode, spy_forward
+    run.encode_style(images)
+    run.swap(images, truth)  # The labels here are the classes to draw, not the style's.
+    run.style_codes(images)
+    assert seen["map"] and all(np.array_equal(labels, predicted) for labels in seen["map"])
+    given = [labels for labels in seen["encoder"] if labels is not None]
+    assert all(np.array_equal(labels, predicted) for labels in given)
+    from infoae.model.trained import Run
+
+    assert "(true) label" in Run.reconstruct.__doc__

@@ -60,6 +60,7 @@ def main(argv=None) -> int:
     from infoae.errors import InfoaeError
 
     try:
+        _early_checks(args)  # Argument errors come before Keras is imported (seconds).
         if args.verb not in ("train", "seeds", "compare"):  # Those start it after their config.
             start_backend(args.verbose)
         _runner(args.verb)(args)
@@ -83,9 +84,41 @@ def main(argv=None) -> int:
     return 0
 
 
+def _early_checks(args) -> None:
+    """The checks of the arguments that need no backend: a data directory that is not there,
+    a run directory that is not one, swap's row count."""
+    from pathlib import Path
+
+    from infoae.errors import InfoaeError
+    from infoae.figures import MAX_SWAP_ROWS
+    from infoae.rundir import load_run_config
+
+    data_dir = getattr(args, "data_dir", None)
+    if data_dir and not Path(data_dir).is_dir():
+        raise InfoaeError(f"--data-dir '{data_dir}' is not a directory; give the folder that "
+                          "holds the data files.")
+    if args.verb == "swap" and not 1 <= args.rows <= MAX_SWAP_ROWS:
+        raise InfoaeError(f"--rows must be 1..{MAX_SWAP_ROWS}, got {args.rows}; draw several "
+                          "grids (--out) for more style sources.")
+    run_dir = getattr(args, "run_dir", None)
+    if run_dir and args.verb not in ("train", "seeds"):
+        load_run_config(run_dir)  # One line for a folder that is not a run directory.
+    for run_dir in getattr(args, "run_dirs", None) or ():
+        load_run_config(run_dir)
+
+
 def _interrupt_hint(args) -> str:
     run_dir = getattr(args, "run_dir", None)
     if args.verb == "train" and run_dir:
+        from pathlib import Path
+
+        from infoae.rundir import CHECKPOINT_DIR
+
+        if not Path(run_dir).is_dir():
+            return " before its first checkpoint, so nothing was kept; run the same command again"
+        if not any((Path(run_dir) / CHECKPOINT_DIR).glob("*.h5")):
+            return (" before its first checkpoint: nothing to continue from; start it again "
+                    "with --overwrite")
         return f"; continue it with `infoae train --resume --run-dir {run_dir}`"
     if args.verb == "seeds":
         return "; `infoae seeds` resumes where it stopped when run again"

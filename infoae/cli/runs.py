@@ -24,6 +24,10 @@ def add_parsers(verbs) -> None:
     evaluate.add_argument("--data-dir", default=None, help="local data files instead of the run's")
     evaluate.add_argument("--checkpoint", action="store_true", help="score the newest checkpoint "
                           "of an unfinished run (whole code, not pruned or normalised)")
+    evaluate.add_argument("--split", choices=("test", "validation"), default=None,
+                          help="the split to score (default: the run's evaluate.split, test); "
+                          "validation writes RUN_DIR/metrics.validation.json and no report, for "
+                          "choosing settings before the test split is read")
     evaluate.add_argument("--set", dest="overrides", action="append", default=[],
                           metavar="evaluate.KEY=VALUE", help="score with other evaluation "
                           "settings; they replace the run's in RUN_DIR/config.toml")
@@ -76,19 +80,20 @@ def _evaluate(args) -> None:
     from infoae.evaluation.evaluate import evaluate_run, format_metrics
     from infoae.model.trained import load_run_with_data
     from infoae.report import write_run_report
-    from infoae.rundir import CONFIG_FILE, METRICS_FILE, load_run_config, run_lock
+    from infoae.rundir import CONFIG_FILE, load_run_config, metrics_file, run_lock
 
     overrides = getattr(args, "overrides", [])  # Clear lines before anything is created:
     config = section_overrides(load_run_config(args.run_dir), overrides, "evaluate")
+    split = getattr(args, "split", None) or config.evaluate.split
     with run_lock(args.run_dir, "infoae evaluate"):
         run, data = load_run_with_data(args.run_dir, args.data_dir, args.checkpoint)
         run.config.evaluate = config.evaluate
-        report = evaluate_run(run, data=data)
-        if overrides:  # The settings that metrics.json was scored with.
+        report = evaluate_run(run, data=data, split=split)
+        if overrides and split == "test":  # The settings that metrics.json was scored with.
             save_config(config, Path(args.run_dir) / CONFIG_FILE)
-        page = None if args.checkpoint else write_run_report(run, data)
+        page = None if args.checkpoint or split != "test" else write_run_report(run, data)
     print(format_metrics(report))
-    print(f"Written to {Path(args.run_dir) / METRICS_FILE}")
+    print(f"Written to {Path(args.run_dir) / metrics_file(split)}")
     if page:
         print(f"Report:  {page}  (open it in a browser)")
 

@@ -9,6 +9,9 @@ from infoae.config.check import check
 
 # The leakage probes' families (infoae.evaluation.metrics.probe_accuracy).
 PROBE_KINDS = ("linear", "mlp", "boost")
+# The splits an evaluation scores: the test split (the result), or the validation split (held
+# out of the training images: for choosing settings without reading the test split).
+SCORED_SPLITS = ("test", "validation")
 DATASETS = ("mnist", "svhn", "mnist_sample", "syndigits", "npz")
 
 
@@ -133,6 +136,9 @@ class EvaluateConfig:
     factor_test_size: int = 0
     # Test images whose style is swapped to all ten labels for swap_factor_error.
     swap_factor_sources: int = 1000
+    # The split scored: "test" (metrics.json), or "validation" (metrics.validation.json), on
+    # which settings are chosen before the test split is read once.
+    split: str = "test"
 
     def factor_test_count(self, available: int) -> int:
         """How many test images the factor metrics score, of the available ones."""
@@ -147,6 +153,8 @@ class EvaluateConfig:
         check("evaluate.swap_factor_sources", self.swap_factor_sources >= 1, "an integer >= 1")
         check("evaluate.swap_size", self.swap_size >= 1, "an integer >= 1")
         check("evaluate.judge_epochs", self.judge_epochs >= 1, "an integer >= 1")
+        check("evaluate.split", self.split in SCORED_SPLITS,
+              " or ".join(repr(split) for split in SCORED_SPLITS))
         check("evaluate.leak_probes",
               isinstance(self.leak_probes, list) and len(self.leak_probes) >= 1
               and all(kind in PROBE_KINDS for kind in self.leak_probes),

@@ -10,9 +10,11 @@
 from infoae.data.pipeline import make_dataset, to_float, training_batches
 from infoae.data.sources import (load_mnist_idx, load_mnist_sample, load_npz, load_svhn_mat,
                                  load_tfds, read_idx, read_svhn_mat)
-from infoae.data.splits import IMAGE_SHAPES, DigitData, load_data
+from infoae.data.splits import (IMAGE_SHAPES, SCORED_SPLITS, DigitData, load_data,
+                                 scored_split)
 from infoae.errors import DataError
 
-__all__ = ["DataError", "DigitData", "IMAGE_SHAPES", "load_data", "load_mnist_idx",
-           "load_mnist_sample", "load_npz", "load_svhn_mat", "load_tfds", "make_dataset",
-           "read_idx", "read_svhn_mat", "to_float", "training_batches"]
+__all__ = ["DataError", "DigitData", "IMAGE_SHAPES", "SCORED_SPLITS", "load_data",
+           "load_mnist_idx", "load_mnist_sample", "load_npz", "load_svhn_mat", "load_tfds",
+           "make_dataset", "read_idx", "read_svhn_mat", "scored_split", "to_float",
+           "training_batches"]

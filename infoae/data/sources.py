@@ -18,12 +18,15 @@ SynDigits (rendered, with known style factors) is in ``infoae.data.syndigits``.
 from __future__ import annotations
 
 import gzip
+import math
 import socket
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
 
-from infoae.errors import DataError
+from infoae.errors import DataError, first_line
 
 TFDS_NAMES = {"mnist": "mnist", "svhn": "svhn_cropped"}
 OFFLINE_HINT = ("Offline? Pass --data-dir DIR with local files (MNIST: the four IDX files; "
@@ -53,7 +56,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     path = Path(path)
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as error:
         raise DataError(f"cannot read IDX file '{path}': {error}. Re-download it.") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise DataError(f"'{path}' is not an unsigned-byte IDX file (bad magic number "
@@ -64,7 +67,7 @@ def read_idx(path: str | Path) -> np.ndarray:
     if ndim == 0 or len(raw) < header:
         raise DataError(f"'{path}' has a truncated IDX header; re-download it.")
     shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
+    expected = math.prod(shape)  # Python integers: a huge header cannot overflow.
     if len(raw) - header != expected:
         raise DataError(f"'{path}' holds {len(raw) - header} bytes of data but its header "
                         f"promises {expected} (shape {shape}); the file is truncated or "
@@ -206,10 +209,11 @@ def read_npz(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                 raise DataError(f"'{path}' must hold arrays 'images' and 'labels'; it has "
                                 f"{sorted(content.files)}.")
             images, labels = content["images"], content["labels"]
-    except (OSError, ValueError, EOFError) as error:
-        if isinstance(error, DataError):
-            raise
-        raise DataError(f"cannot read '{path}' as an .npz file ({error}).") from None
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
+        raise DataError(f"cannot read '{path}' as an .npz file ({first_line(error)}); the file "
+                        "is damaged or not an .npz file.") from None
     if images.ndim == 3:
         images = images[..., None]
     if (images.ndim != 4 or images.dtype != np.uint8 or images.shape[-1] not in (1, 3)

@@ -7,15 +7,17 @@ from the test split). The number of classes and the image shape come from the da
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from infoae.config import DataConfig
+from infoae.config.job import SCORED_SPLITS
 from infoae.data.sources import (TFDS_NAMES, OfflineError, check_labels, load_mnist_idx,
                                  load_mnist_sample, load_npz, load_svhn_mat, load_tfds)
-from infoae.errors import DataError
+from infoae.errors import ConfigError, DataError
 
 # The image shape of each built-in dataset ("npz" data has its own).
 IMAGE_SHAPES = {"mnist": (28, 28, 1), "mnist_sample": (28, 28, 1), "svhn": (32, 32, 3),
@@ -117,3 +119,22 @@ def load_data(config: DataConfig, seed: int = 0) -> DigitData:
         data.factors = {"train": shuffled[n_val:][:keep], "validation": shuffled[:n_val],
                         "test": factors["test"]}
     return data
+
+
+
+def scored_split(data: DigitData, split: str = "test") -> DigitData:
+    """The data with the split an evaluation scores in the test position: the test split
+    itself, or the validation split (held out of the training images) for choosing settings
+    without reading the test split. The training split, which the probes and judges are fitted
+    on, is the same either way."""
+    if split == "test":
+        return data
+    if split != "validation":
+        raise ValueError(f"split must be one of {', '.join(SCORED_SPLITS)}, got {split!r}")
+    if not len(data.validation[1]):
+        raise ConfigError("the run has no validation split to score (data.validation_size = 0); "
+                          "score the test split, or train with a validation split.")
+    factors = dict(data.factors)
+    if "validation" in factors:
+        factors["test"] = factors["validation"]
+    return dataclasses.replace(data, test=data.validation, factors=factors)

@@ -15,7 +15,8 @@ import numpy as np
 
 from infoae.errors import RunDirError
 from infoae.evaluation.factors import mean_score
-from infoae.rundir import CONFIG_FILE, METRICS_FILE, RUN_FILE, load_run_config, read_json
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, load_run_config, metrics_file,
+                           read_metrics, read_run_info)
 from infoae.tables import markdown_table
 
 CORE = (("content", "content_acc"), ("leak lin", "style_leak_linear"),
@@ -35,23 +36,32 @@ def _factor_columns(factors: dict) -> dict[str, float]:
             "swap factor err": factors["swap_factor_error"]["ratio"]}
 
 
-def run_row(run_dir: str | Path) -> dict[str, object]:
-    """The table row of one evaluated run: column name -> value."""
+def run_row(run_dir: str | Path, split: str = "test") -> dict[str, object]:
+    """The table row of one evaluated run (its metrics of the split): column name -> value."""
     run_dir = Path(run_dir)
-    metrics_file = run_dir / METRICS_FILE
-    if not metrics_file.is_file():
-        raise RunDirError(f"'{run_dir}' has no metrics.json; run `infoae evaluate {run_dir}` "
+    path = run_dir / metrics_file(split)
+    if not path.is_file():
+        flag = "" if split == "test" else f" --split {split}"
+        if not (run_dir / FINAL_WEIGHTS).is_file():
+            raise RunDirError(f"'{run_dir}' has no {path.name} and no final weights: its training "
+                              f"has not finished. Resume it (infoae train --resume --run-dir "
+                              f"{run_dir}), then infoae evaluate {run_dir}{flag}.")
+        raise RunDirError(f"'{run_dir}' has no {path.name}; run `infoae evaluate {run_dir}{flag}` "
                           "first.")
-    report = read_json(metrics_file)
+    report = read_metrics(path)
     row: dict[str, object] = {"run": run_dir.name,
                               "data": report.get("settings", {}).get("dataset", "?")}
     row.update({label: report["metrics"].get(key) for label, key in CORE})
     code = report.get("style_code", {})
+    # The leakage's floor (the commonest class's share of the scored split) and the bits of
+    # class information the probe panel finds in the code (absent from older metrics files).
+    row["leak floor"] = code.get("floor", {}).get("majority")
+    row["leak bits"] = code.get("information", {}).get("style_leak_mlp", {}).get("bits")
     row["leak MLP all dims"] = code.get("leak_mlp_all_dims")
     row["dims kept"] = len(code.get("dims_kept", [])) or None
     if "factors" in report:
         row.update(_factor_columns(report["factors"]))
-    info = read_json(run_dir / RUN_FILE) if (run_dir / RUN_FILE).is_file() else {}
+    info = read_run_info(run_dir)
     row["train s"] = info.get("train_seconds")
     return row
 
@@ -105,9 +115,9 @@ def seed_groups(run_dirs) -> list[list[str]]:
     return [members for _, _, members in groups]
 
 
-def group_row(run_dirs) -> dict[str, object]:
+def group_row(run_dirs, split: str = "test") -> dict[str, object]:
     """One row for runs that differ only in seed: mean and sd of every numeric column."""
-    rows = [run_row(d) for d in run_dirs]
+    rows = [run_row(d, split) for d in run_dirs]
     if len(rows) == 1:
         return rows[0]
     seeds = [load_run_config(d).train.seed for d in run_dirs]
@@ -125,11 +135,11 @@ def group_row(run_dirs) -> dict[str, object]:
     return merged
 
 
-def compare_table(run_dirs, group_seeds: bool = True) -> str:
-    """A markdown table of the runs (runs that differ only in seed as one mean +- sd row), and
-    the settings that differ between them."""
+def compare_table(run_dirs, group_seeds: bool = True, split: str = "test") -> str:
+    """A markdown table of the runs' metrics of a split (runs that differ only in seed as one
+    mean +- sd row), and the settings that differ between them."""
     groups = seed_groups(run_dirs) if group_seeds else [[str(d)] for d in run_dirs]
-    rows = [group_row(group) for group in groups]
+    rows = [group_row(group, split) for group in groups]
     columns = list(rows[0])
     for row in rows[1:]:
         columns += [c for c in row if c not in columns]
@@ -139,6 +149,9 @@ def compare_table(run_dirs, group_seeds: bool = True) -> str:
         lines.append("")
         lines.append("Settings that differ: " + "; ".join(
             f"{key} = {' / '.join(values)}" for key, values in differing.items()))
+    if split != "test":
+        lines.append("")
+        lines.append(f"Scored on the {split} split (metrics.{split}.json), not the test split.")
     if any(len(group) > 1 for group in groups):
         lines.append("")
         lines.append("a +- b: mean and standard deviation (n - 1) over the seeds named in the row.")

@@ -1,4 +1,5 @@
-"""`infoae evaluate`: the core disentanglement metrics of a trained run, on the test split.
+"""`infoae evaluate`: the core disentanglement metrics of a trained run, on the test split (or,
+for choosing settings, on the validation split: metrics.validation.json).
 
 Everything is trained with fixed seeds and never sees test images while training: the
 leakage probes (fresh, on style codes of training images) and the swap judges (two CNNs of
@@ -8,19 +9,21 @@ alone). swap_acc is the strictest judge's.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
 import numpy as np
 
-from infoae.data import DigitData, load_data, to_float
+from infoae.data import DigitData, load_data, scored_split, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
 from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
-from infoae.evaluation.metrics import (frechet_distance, probe_accuracy, probe_panels, psnr,
-                                      spread_sample, style_consistency)
+from infoae.evaluation.metrics import (frechet_distance, information_bits, majority_floor,
+                                      probe_accuracy, probe_panels, psnr, spread_sample,
+                                      style_consistency)
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
-from infoae.rundir import METRICS_FILE, class_map_file, file_digest, write_json
+from infoae.rundir import file_digest, metrics_file, write_json
 
 
 def provenance(run: Run, data: DigitData) -> dict:
@@ -36,7 +39,7 @@ def provenance(run: Run, data: DigitData) -> dict:
     mask = getattr(run.model, "style_mask", None)
     if mask is not None:
         scored["style_dims_kept"] = np.flatnonzero(np.asarray(mask)).tolist()
-    path = class_map_file(run.run_dir) if run.run_dir is not None else None
+    path = run.class_map_path
     if run.class_maps and path is not None:
         scored["class_map"] = {"file": path.name,
                                 "kind": next(iter(run.class_maps.values())).kind,
@@ -44,13 +47,17 @@ def provenance(run: Run, data: DigitData) -> dict:
     return scored
 
 
-def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
-    """Compute the core metrics of a run, write them to RUN_DIR/metrics.json, return them."""
+def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = None) -> dict:
+    """Compute the core metrics of a run on a split (default evaluate.split: "test"), write
+    them to RUN_DIR/metrics.json (metrics.validation.json for the validation split), return
+    them."""
     started = time.time()
     config = run.config
     settings = config.evaluate
+    split = split or settings.split
     if data is None:
         data = load_data(config.data, config.train.seed)
+    full, data = data, scored_split(data, split)  # The scored split in the test position.
     test_images, test_labels = to_float(data.test[0]), data.test[1]
     n_probe = min(settings.probe_train_size, len(data.train[1]))
     probe_images, probe_labels = to_float(data.train[0][:n_probe]), data.train[1][:n_probe]
@@ -58,8 +65,8 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     def stage(what: str) -> None:
         print(f"  evaluate: {what} ({time.time() - started:.0f} s)", flush=True)
 
-    print(f"Evaluating {run.run_dir} on the {data.name} test split ({len(test_labels)} images)...",
-          flush=True)
+    print(f"Evaluating {run.run_dir} on the {data.name} {split} split ({len(test_labels)} "
+          "images)...", flush=True)
     content_probs = run.predict_content(test_images)
     train_codes, test_codes = run.encode_style(probe_images), run.encode_style(test_images)
     stage("content head and style codes")
@@ -77,11 +84,12 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     reconstruction = run.reconstruct(test_images, test_labels)
     stage(f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
-    panels = probe_panels(
+    scores = probe_panels(
         {"style_leak_mlp": (train_codes, probe_labels, test_codes, test_labels),
          **_style_code_probes(run, probe_images, probe_labels, test_images, test_labels)},
-        settings.leak_probes, settings.seed)
-    leakage = {name: max(scores) for name, scores in panels.items()}
+        settings.leak_probes, settings.seed, scores=True)
+    panels = {name: [score["acc"] for score in panel] for name, panel in scores.items()}
+    leakage = {name: max(accuracies) for name, accuracies in panels.items()}
     metrics = {
         "content_acc": float(np.mean(content_probs.argmax(1) == test_labels)),
         "style_leak_linear": probe_accuracy(train_codes, probe_labels, test_codes, test_labels,
@@ -99,7 +107,11 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
     style_code = {"dims": int(run.config.model.style_dim), "dims_kept": kept.tolist(),
                   "class_map": (next(iter(run.class_maps.values())).kind
                                       if run.class_maps else "none"),
-                  **leakage, "leak_probes": {"kinds": list(settings.leak_probes), **panels}}
+                  **leakage, "leak_probes": {"kinds": list(settings.leak_probes), **panels},
+                  "floor": {"majority": majority_floor(test_labels),
+                            "chance": 1.0 / run.num_classes},
+                  "information": {name: information_bits(panel, test_labels)
+                                  for name, panel in scores.items()}}
     if swaps["raw_round_trip"][0]:
         style_code["consistency_unnormalised"] = style_consistency(
             *map(np.concatenate, swaps["raw_round_trip"]), settings.seed)
@@ -118,16 +130,18 @@ def evaluate_run(run: Run, data: DigitData | None = None) -> dict:
               "swap_images": int(run.num_classes * n_swap)},
         "num_classes": int(run.num_classes),
         "seeds": {"probes": settings.seed, "judge": settings.seed, "split": config.train.seed},
-        "settings": _settings_described(data, settings, n_swap, len(test_labels)),
+        "settings": _settings_described(data, settings, n_swap, len(test_labels), split),
+        "evaluate": dataclasses.asdict(settings),
     }
     if settings.factor_metrics and FactorSource.available(data):
         report["factors"] = factor_metrics(run, data, settings)
         stage("factor metrics (MIG, SAP, DCI, factor R^2, swap factor error)")
     if data.notice:
         report["notice"] = data.notice
-    report["scored"] = provenance(run, data)
+    report["scored"] = provenance(run, full)
+    report["scored"]["data"]["split"] = split
     report["elapsed_s"] = round(time.time() - started, 1)
-    write_json(Path(run.run_dir) / METRICS_FILE, report)
+    write_json(Path(run.run_dir) / metrics_file(split), report)
     return report
 
 
@@ -158,13 +172,14 @@ def _swaps(run: Run, judges: dict, test_codes, n_test: int, settings) -> dict:
             "raw_round_trip": raw_round_trip}
 
 
-def _settings_described(data: DigitData, settings, n_swap: int, n_test: int) -> dict:
-    return {"split": "test",
+def _settings_described(data: DigitData, settings, n_swap: int, n_test: int,
+                        split: str) -> dict:
+    return {"split": split,
             "probes": ("StandardScaler + LogisticRegression; every MLP leakage figure "
                        "the highest of style_code.leak_probes (probe i seeded seed + i)"),
             "recon_psnr": "mean over images of per-image PSNR (peak 1.0)",
-            "swap_sources": ("the whole test split" if n_swap == n_test else
-                             f"{n_swap} test images drawn at random (seed "
+            "swap_sources": (f"the whole {split} split" if n_swap == n_test else
+                             f"{n_swap} {split} images drawn at random (seed "
                              f"{settings.seed}), the same for every run"),
             "dataset": data.name, "data_source": data.source}
 
@@ -189,7 +204,11 @@ def _style_code_probes(run: Run, probe_images, probe_labels, test_images, test_l
 def format_metrics(report: dict) -> str:
     """A readable table of a metrics report."""
     m = report["metrics"]
+    code = report.get("style_code") or {}
     chance = f"lower (chance {1.0 / report.get('num_classes', 10):.2f})"
+    if "floor" in code:  # The commonest class's share: what an uninformative probe reads.
+        chance = (f"lower (floor {code['floor']['majority']:.4f}, chance "
+                  f"{code['floor']['chance']:.2f})")
     rows = [("content_acc", m["content_acc"], "higher"),
             ("style_leak_linear", m["style_leak_linear"], chance),
             ("style_leak_mlp", m["style_leak_mlp"], chance),
@@ -224,7 +243,14 @@ def format_metrics(report: dict) -> str:
             lines.append(f"  {name:<12}{factors['style_factor_r2'][name]:>8.3f} /"
                          f"{factors['content_factor_r2'][name]:>7.3f}{ratio}")
     n = report["n"]
-    code = report.get("style_code")
+    information = code.get("information", {}).get("style_leak_mlp")
+    if information:
+        panel = code["leak_probes"]["kinds"]
+        lines.append(f"class information in the style code: >= {information['bits']:.3f} of "
+                     f"H(class) = {information['h_y_bits']:.3f} bits")
+        lines.append(f"  (H(class) - the panel's lowest held-out cross-entropy, "
+                     f"{information['ce_bits']:.3f} bits: {panel[information['probe']]} probe "
+                     f"{information['probe']}, calibration error {information['ece']:.3f})")
     if code and len(code["dims_kept"]) < code["dims"]:
         lines.append(f"style code: {len(code['dims_kept'])} of {code['dims']} dimensions kept "
                      f"(pruned as uninformative); MLP leakage of all {code['dims']}: "
@@ -241,7 +267,8 @@ def format_metrics(report: dict) -> str:
                      f"({', '.join(panel['kinds'])}): " + " / ".join(
                          f"{score:.4f}" for score in panel["style_leak_mlp"]))
     judges = report.get("judges", {"plain": report["judge"]})
-    lines.append(f"n: test={n['test']} probe_train={n['probe_train']} swaps={n['swap_images']}; "
+    split = report.get("settings", {}).get("split", "test")
+    lines.append(f"n: {split}={n['test']} probe_train={n['probe_train']} swaps={n['swap_images']}; "
                  "judges (test acc / swap acc): " + ", ".join(
                      f"{kind} {j['test_acc']:.4f} / {j.get('swap_acc', float('nan')):.4f}"
                      for kind, j in judges.items()))

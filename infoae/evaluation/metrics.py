@@ -27,9 +27,12 @@ def one_blas_thread(enabled: bool = True):
         yield
 
 
-def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str = "mlp",
-                   seed: int = 0, one_thread: bool = True) -> float:
-    """Test accuracy of a probe fitted on standardised train codes to predict the label.
+def probe_scores(train_codes, train_labels, test_codes, test_labels, kind: str = "mlp",
+                 seed: int = 0, one_thread: bool = True) -> dict:
+    """A probe fitted on standardised train codes to predict the label, scored on the test
+    codes: {"acc": accuracy, "ce_bits": mean cross-entropy -log2 q(y|z) of the true labels
+    (probabilities floored at PROBABILITY_FLOOR), "ece": expected calibration error of its
+    top-class confidence (15 equal-width bins)}.
 
     kind "linear": multinomial logistic regression; kind "mlp": two hidden layers of 256 ReLU
     units, Adam, early stopping on a 10% hold-out of the train codes (when it can hold every
@@ -59,7 +62,61 @@ def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str
         raise ValueError(f"probe kind must be one of {', '.join(PROBE_KINDS)}, got {kind!r}")
     with one_blas_thread(one_thread):
         model = make_pipeline(StandardScaler(), probe).fit(train_codes, train_labels)
-        return float(model.score(test_codes, test_labels))
+        probabilities = model.predict_proba(test_codes)
+    return {"acc": float(model.score(test_codes, test_labels)),
+            **calibration(probabilities, model.classes_, test_labels)}
+
+
+# Probabilities below this count as this in a cross-entropy: a probe that gives a true label
+# probability 0 adds log2(1 / 1e-6) ~ 19.9 bits for that code, not infinity.
+PROBABILITY_FLOOR = 1e-6
+
+
+def calibration(probabilities, classes, labels, bins: int = 15) -> dict:
+    """Cross-entropy in bits of labels under a probe's probabilities (N, C) over classes, and
+    the expected calibration error of its top-class confidence."""
+    probabilities, labels = np.asarray(probabilities, np.float64), np.asarray(labels)
+    column = {int(c): j for j, c in enumerate(classes)}
+    true = np.array([probabilities[i, column[int(y)]] if int(y) in column else 0.0
+                     for i, y in enumerate(labels)])
+    ce_bits = float(np.mean(-np.log2(np.maximum(true, PROBABILITY_FLOOR))))
+    confidence = probabilities.max(1)
+    correct = np.asarray(classes)[probabilities.argmax(1)] == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    ece = sum(abs(np.mean(correct[which == b]) - np.mean(confidence[which == b]))
+              * np.mean(which == b) for b in range(bins) if np.any(which == b))
+    return {"ce_bits": ce_bits, "ece": float(ece)}
+
+
+def label_entropy_bits(labels) -> float:
+    """H(Y) in bits of the labels' empirical distribution."""
+    counts = np.bincount(np.asarray(labels, np.int64))
+    p = counts[counts > 0] / counts.sum()
+    return float(-np.sum(p * np.log2(p)))
+
+
+def majority_floor(labels) -> float:
+    """The accuracy of always naming the commonest label: the floor of a leakage figure (an
+    uninformative probe reads at least this much on an unbalanced split, not 1/classes)."""
+    counts = np.bincount(np.asarray(labels, np.int64))
+    return float(counts.max() / counts.sum())
+
+
+def information_bits(panel: list[dict], labels) -> dict:
+    """A lower bound on I(code; class) in bits from a probe panel's held-out scores: H(Y) minus
+    the lowest cross-entropy of any probe (any probe q gives I >= H(Y) - E[-log2 q(y|z)]; a
+    better-calibrated probe gives a tighter bound), floored at 0."""
+    h_y = label_entropy_bits(labels)
+    best = min(range(len(panel)), key=lambda i: panel[i]["ce_bits"])
+    return {"bits": max(0.0, h_y - panel[best]["ce_bits"]), "h_y_bits": h_y,
+            "ce_bits": panel[best]["ce_bits"], "probe": best, "ece": panel[best]["ece"]}
+
+
+def probe_accuracy(train_codes, train_labels, test_codes, test_labels, kind: str = "mlp",
+                   seed: int = 0, one_thread: bool = True) -> float:
+    """The test accuracy of probe_scores."""
+    return probe_scores(train_codes, train_labels, test_codes, test_labels, kind, seed,
+                        one_thread)["acc"]
 
 
 def in_processes(function, calls: list[tuple]) -> list:
@@ -83,9 +140,10 @@ def probe_accuracies(probes: dict, seed: int = 0) -> dict:
     return dict(zip(probes, scores))
 
 
-def probe_panels(codes: dict, kinds, seed: int = 0) -> dict:
+def probe_panels(codes: dict, kinds, seed: int = 0, scores: bool = False) -> dict:
     """Each set of codes read by a panel of fresh probes, probe i of kind kinds[i] seeded
-    seed + i, all in parallel processes (in_processes): {name: [accuracy of each probe]}.
+    seed + i, all in parallel processes (in_processes): {name: [accuracy of each probe]}
+    ({name: [probe_scores of each probe]} with scores=True).
 
     codes: {name: (train_codes, train_labels, test_codes, test_labels)}. One probe is a noisy
     witness (its seed, through the early-stopping hold-out and the initial weights, moves an
@@ -93,8 +151,10 @@ def probe_panels(codes: dict, kinds, seed: int = 0) -> dict:
     the panel, the way swap_acc is the lowest of its judges.
     """
     calls = [(*sets, kind, seed + i) for sets in codes.values() for i, kind in enumerate(kinds)]
-    scores = in_processes(probe_accuracy, calls)
-    return {name: scores[j * len(kinds):(j + 1) * len(kinds)] for j, name in enumerate(codes)}
+    results = in_processes(probe_scores, calls)
+    if not scores:
+        results = [result["acc"] for result in results]
+    return {name: results[j * len(kinds):(j + 1) * len(kinds)] for j, name in enumerate(codes)}
 
 
 def psnr(reference, reconstruction) -> np.ndarray:

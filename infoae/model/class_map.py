@@ -120,18 +120,23 @@ class ClassMap:
                     for p in prefixes}
 
 
-def save_class_maps(class_maps: dict[str, ClassMap], path: str | Path) -> None:
-    """Write the class_maps to one .npz file, atomically."""
+def class_maps_bytes(class_maps: dict[str, ClassMap]) -> bytes:
+    """The class_maps as the bytes of one .npz file (no pickles)."""
     import io
-
-    from infoae.atomic import write_bytes
 
     arrays: dict[str, np.ndarray] = {}
     for prefix, class_map in class_maps.items():
         class_map.add_to(arrays, prefix)
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
-    write_bytes(path, buffer.getvalue())
+    return buffer.getvalue()
+
+
+def save_class_maps(class_maps: dict[str, ClassMap], path: str | Path) -> None:
+    """Write the class_maps to one .npz file, atomically."""
+    from infoae.atomic import write_bytes
+
+    write_bytes(path, class_maps_bytes(class_maps))
 
 
 # ---------------------------------------------------------------- Gaussianization

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,8 +12,8 @@ from infoae.config import Config
 from infoae.errors import ImageError, RunDirError, first_line
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.class_map import ClassMap
-from infoae.rundir import (FINAL_WEIGHTS, class_map_file, latest_checkpoint, load_run_config,
-                           read_run_info)
+from infoae.rundir import (FINAL_WEIGHTS, VOUCHED_FORMAT, checked_file, class_map_file,
+                           latest_checkpoint, load_run_config, not_vouched_line, read_run_info)
 
 
 class Run:
@@ -32,6 +33,8 @@ class Run:
         # The class map of the code (infoae.model.class_map), fitted after training:
         # "kept" for the pruned code, "all" for every dimension; empty: the encoder's codes.
         self.class_maps = class_maps or {}
+        # The file the class maps were read from (None: no map, or maps in memory).
+        self.class_map_path: Path | None = None
 
     def check_images(self, images) -> np.ndarray:
         """Return images as float32 (N, H, W, C) in [0, 1], or raise an ImageError saying why not."""
@@ -41,6 +44,8 @@ class Run:
         if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
             raise ImageError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
                              f" for this run, got {images.shape}")
+        if len(images) == 0:
+            raise ImageError(f"images must hold at least one image, got shape {images.shape}")
         if not np.issubdtype(images.dtype, np.floating):
             raise ImageError(f"images must be floats in [0, 1], got dtype {images.dtype}; "
                              "divide uint8 images by 255")
@@ -92,7 +97,10 @@ class Run:
 
     def _checked(self, style_codes, labels) -> tuple[np.ndarray, np.ndarray]:
         """(float32 codes, int32 labels), or an ImageError saying what is wrong."""
-        codes = np.asarray(style_codes, np.float32)
+        codes = np.asarray(style_codes)
+        if not np.issubdtype(codes.dtype, np.number) or np.iscomplexobj(codes):
+            raise ImageError(f"style codes must be real numbers, got dtype {codes.dtype}")
+        codes = codes.astype(np.float32)
         if codes.ndim != 2 or codes.shape[1] != self.config.model.style_dim:
             raise ImageError(f"style codes must have shape (N, {self.config.model.style_dim}), "
                              f"got {codes.shape}")
@@ -102,14 +110,21 @@ class Run:
 
     def _checked_labels(self, labels, count: int, per: str = "style code") -> np.ndarray:
         """count class labels as int32, or an ImageError saying what is wrong."""
-        labels = np.asarray(labels).reshape(-1)
+        labels = np.asarray(labels)
+        if labels.ndim > 1:
+            raise ImageError(f"labels must be a flat list of {count} integers, one per {per}; "
+                             f"got an array of shape {labels.shape}")
+        labels = labels.reshape(-1)
         numeric = np.issubdtype(labels.dtype, np.number) and not np.iscomplexobj(labels)
         last = self.num_classes - 1
         if (len(labels) != count or not numeric or not np.all(np.isfinite(labels))
                 or not np.all(labels == np.round(labels))
                 or not np.all((labels >= 0) & (labels <= last))):
+            bad = next((v for v in labels.tolist() if not (isinstance(v, (int, float))
+                        and np.isfinite(v) and v == round(v) and 0 <= v <= last)), None)
+            which = f" ({bad!r} is not one)" if bad is not None else ""
             raise ImageError(f"labels must be {count} integers in 0..{last}, one per {per}; "
-                             f"got {labels.size} values of dtype {labels.dtype}")
+                             f"got {labels.size} values of dtype {labels.dtype}{which}")
         return labels.astype(np.int32)
 
     def each_label(self, style_codes):
@@ -177,15 +192,22 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
     kept = info.get("style_dims", {}).get("kept")
     style_dim = config.model.style_dim
     if kept is not None and not (isinstance(kept, list) and kept and all(
-            isinstance(d, int) and 0 <= d < style_dim for d in kept)):
+            isinstance(d, int) and not isinstance(d, bool) and 0 <= d < style_dim
+            for d in kept)):
         raise RunDirError(f"run.json in '{run_dir}' lists kept style dimensions {kept!r}; they "
                           f"must be a non-empty list of indices 0..{style_dim - 1}. The file is "
                           "damaged; restore it or train the run again.")
+    if Path(weights) == run_dir / FINAL_WEIGHTS:
+        _vouch_for_weights(run_dir, info)
     image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
     model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)),
                         train_size=int(info.get("split_sizes", {}).get("train", 1)))
     try:
-        model.load_weights(weights)
+        with warnings.catch_warnings():
+            # Final weights may hold no optimizer state (a run is loaded to be used, not
+            # trained on); Keras warns that it skips the optimizer's variables.
+            warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
+            model.load_weights(weights)
     except Exception as error:  # h5py and Keras raise several types for bad files.
         raise RunDirError(f"cannot load weights '{weights}': {first_line(error)}; does "
                           "config.toml match the weights?") from None
@@ -194,12 +216,42 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
         mask = np.zeros(config.model.style_dim, np.float32)
         mask[kept] = 1.0
         model.style_mask = mask
-    class_maps = {}
-    path = class_map_file(run_dir)
-    if path is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
+    class_maps, path = {}, None
+    if Path(weights) == run_dir / FINAL_WEIGHTS:
+        path = _class_map_path(run_dir, info)
+    if path is not None:
         try:
             class_maps = ClassMap.load_all(path)
-        except (OSError, ValueError, KeyError) as error:
-            raise RunDirError(f"cannot read '{path}' ({error}); the file "
-                              "is damaged. Train the run again.") from None
-    return Run(run_dir, model, config, class_maps, weights)
+        except Exception as error:  # zipfile, NumPy and the arrays raise several types.
+            raise RunDirError(f"cannot read the class map '{path}' ({first_line(error)}); the "
+                              "file is damaged. Fit it again (infoae class-map) or train the "
+                              "run again.") from None
+    run = Run(run_dir, model, config, class_maps, weights)
+    run.class_map_path = path
+    return run
+
+
+def _vouch_for_weights(run_dir: Path, info: dict) -> None:
+    """Check the final weights against run.json's checksum (format 3 on), or say that a run
+    of an older format records none."""
+    version = info.get("format", 1)
+    if version >= VOUCHED_FORMAT:
+        checked_file(run_dir, info.get("weights"), "final weights")
+    else:
+        print(not_vouched_line(run_dir, version))
+
+
+def _class_map_path(run_dir: Path, info: dict) -> Path | None:
+    """The class map file of the final weights: the one run.json names, checked against its
+    checksum (format 3 on); in older runs the file there, if run.json says the run has one."""
+    entry = info.get("class_map", info.get("style_normaliser"))
+    if info.get("format", 1) >= VOUCHED_FORMAT:
+        return checked_file(run_dir, entry, "class map") if entry is not None else None
+    path = class_map_file(run_dir)
+    if info.get("format", 1) >= 2 and (path is None) != (entry is None):
+        what = (f"run.json in '{run_dir}' records a class map but its file is missing"
+                if path is None else f"'{path}' holds a class map that run.json in '{run_dir}' "
+                "does not record (an interrupted class-map command?)")
+        raise RunDirError(f"{what}; fit the map again: infoae class-map {run_dir} --kind "
+                          "gaussian|moments|none.")
+    return path

@@ -22,6 +22,8 @@ CHECKPOINT_DIR = "checkpoints"
 LATEST_FILE = "latest.json"
 LOSS_NETWORK_DIR = "loss_network"
 METRICS_FILE = "metrics.json"
+# Metrics of the validation split (evaluate --split validation), for choosing settings.
+VALIDATION_METRICS_FILE = "metrics.validation.json"
 CLASS_MAP_FILE = "class_map.npz"
 # The class map's file name in runs written before it was called the class map (still read).
 OLD_CLASS_MAP_FILE = "style_normaliser.npz"
@@ -32,8 +34,26 @@ LOCK_OWNER_FILE = ".lock.owner"
 # 2: run.json records "format" and "num_classes"; class_map.npz (style_normaliser.npz in runs
 #    written before the rename) may hold the class map of the style code (described in
 #    run.json's "class_map", formerly "style_normaliser").
-FORMAT_VERSION = 2
+# 3: run.json vouches for the final weights ("weights") and the class map file ("class_map":
+#    kind, file, size, SHA-256); only the class map file it names is read (rundir/vouch.py).
+FORMAT_VERSION = 3
 
+
+
+def metrics_file(split: str = "test") -> str:
+    """The metrics file of a scored split: metrics.json for the test split."""
+    return METRICS_FILE if split == "test" else VALIDATION_METRICS_FILE
+
+
+def read_metrics(path: str | Path) -> dict:
+    """A metrics file (metrics.json or metrics.validation.json), or a RunDirError saying how to
+    write it again when it is not a JSON object with the metrics in it."""
+    path = Path(path)
+    report = read_json(path)
+    if not isinstance(report, dict) or not isinstance(report.get("metrics"), dict):
+        raise RunDirError(f"'{path}' is damaged (not a metrics report); write it again with "
+                          f"`infoae evaluate {path.parent}`.")
+    return report
 
 
 def library_versions() -> dict[str, str]:
@@ -89,7 +109,33 @@ def read_run_info(run_dir: str | Path) -> dict:
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
         raise RunDirError(f"'{run_dir}' is a run directory of format {version!r}, newer than "
                           f"this infoae reads (1..{FORMAT_VERSION}); upgrade infoae to load it.")
+    for key, (valid, expected) in RUN_INFO_FIELDS.items():
+        if key in info and not valid(info[key]):
+            raise RunDirError(f"'{path}' records {key} = {ascii(info[key])[:60]}, which must be "
+                              f"{expected}; the file is damaged. Restore it, or train the run "
+                              "again.")
     return info
+
+
+def _count(value, least: int = 0) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+# The fields of run.json that code reads, and what each must be (any format).
+RUN_INFO_FIELDS = {
+    "num_classes": (lambda v: _count(v, 2), "an integer >= 2"),
+    "image_shape": (lambda v: isinstance(v, list) and len(v) == 3
+                    and all(_count(side, 1) for side in v), "a list of 3 positive integers"),
+    "split_sizes": (lambda v: isinstance(v, dict) and bool(v)
+                    and all(_count(n) for n in v.values()),
+                    "an object of split names to image counts"),
+    "style_dims": (lambda v: isinstance(v, dict) and isinstance(v.get("kept"), list)
+                   and all(_count(d) for d in v["kept"]), "an object with a list 'kept' of "
+                   "dimension indices"),
+    "seed": (_count, "an integer >= 0"),
+    "weights": (lambda v: isinstance(v, dict), "an object (file, size, sha256)"),
+    "class_map": (lambda v: isinstance(v, dict), "an object (kind, file, size, sha256)"),
+}
 
 
 # Keys whose default changed after runs were written without them: a run's config.toml lists

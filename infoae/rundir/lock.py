@@ -86,8 +86,10 @@ def run_lock(run_dir: str | Path, command: str = "infoae"):
         lock = FileLock(run_dir / LOCK_FILE, timeout=0)
         lock.acquire()
     except Timeout:
+        other = ("choose another --run-dir" if command == "infoae train" else
+                 "or work on a copy of the directory")
         raise RunDirError(f"run directory '{run_dir}' is in use by {_lock_holder(run_dir)}; wait "
-                          "for it to finish (or stop it), or choose another --run-dir.") from None
+                          f"for it to finish (or stop it), {other}.") from None
     except OSError as error:
         raise RunDirError(f"cannot write to run directory '{run_dir}' ({error.strerror}); "
                           "choose a --run-dir you can write to.") from None
@@ -98,6 +100,7 @@ def run_lock(run_dir: str | Path, command: str = "infoae"):
                  "since": time.strftime("%Y-%m-%d %H:%M:%S")}) + "\n")
         except OSError:
             pass  # The lock holds without its note (a full disk is reported by the writer).
+        remove_stale_temporaries(run_dir)
         yield run_dir
     finally:
         if run_dir.is_dir():
@@ -105,9 +108,39 @@ def run_lock(run_dir: str | Path, command: str = "infoae"):
         lock.release()
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # Someone else's process.
+    return True
+
+
+def remove_stale_temporaries(run_dir: Path) -> list[Path]:
+    """Remove the temporary files (.NAME.PID.tmp*, infoae.atomic) that processes which are no
+    longer running left in the run directory and its folders when they were killed mid-write;
+    returns them."""
+    import re
+
+    removed = []
+    for path in Path(run_dir).rglob(".*.tmp*"):
+        found = re.fullmatch(r"\..+\.(\d+)\.tmp.*", path.name)
+        if found and path.is_file() and int(found.group(1)) != os.getpid() \
+                and not _alive(int(found.group(1))):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
 def _lock_holder(run_dir: Path) -> str:
     try:
         owner = json.loads((run_dir / LOCK_OWNER_FILE).read_text())
-        return f"'{owner['command']}' (process {owner['pid']} on {owner['host']}, since {owner['since']})"
+        # The note is text anyone can write: shown escaped (no terminal control sequences).
+        shown = {key: ascii(str(owner[key]))[1:-1][:80]
+                 for key in ("command", "pid", "host", "since")}
+        return (f"'{shown['command']}' (process {shown['pid']} on {shown['host']}, since "
+                f"{shown['since']})")
     except (OSError, ValueError, KeyError, TypeError):
         return "another infoae process"

@@ -14,9 +14,11 @@ from infoae.data import DigitData, load_data, to_float
 from infoae.errors import ConfigError
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.class_map import (MIN_CODES_PER_CLASS, ClassMap, class_map_images,
-                                    save_class_maps)
-from infoae.rundir import (CLASS_MAP_FILE, CONFIG_FILE, FORMAT_VERSION, OLD_CLASS_MAP_FILE, RUN_FILE, read_run_info,
+                                    class_maps_bytes)
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, RUN_FILE,
+                           new_class_map_name, read_run_info, record, remove_unnamed_class_maps,
                            write_json)
+
 
 def prune(config: Config, model, data: DigitData) -> dict | None:
     """Mask the code dimensions below model.prune_nats; returns what was kept, for run.json."""
@@ -27,10 +29,18 @@ def prune(config: Config, model, data: DigitData) -> dict | None:
     nats = model.prune_style(to_float(data.train[0][:n]), data.train[1][:n],
                              config.model.prune_nats)
     kept = np.flatnonzero(model.style_mask).tolist()
-    print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= "
-          f"{config.model.prune_nats} nats about the image and are kept: {kept}")
+    threshold = config.model.prune_nats
+    met = bool(np.any(np.asarray(nats) >= threshold))
+    if met:
+        print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= {threshold} nats "
+              f"about the image and are kept: {kept}")
+    else:  # The code is never empty: the most informative dimension stays, below threshold.
+        print(f"Style code: no dimension carries {threshold} nats about the image (the most, "
+              f"dimension {kept[0]}: {float(nats[kept[0]]):.4f} nats); that one is kept alone, "
+              "below the threshold. Lower model.prune_nats (0 keeps every dimension).")
     return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
-            "threshold_nats": config.model.prune_nats, "measured_on": f"{n} training images"}
+            "threshold_nats": threshold, "threshold_met": met,
+            "measured_on": f"{n} training images"}
 
 
 # model.class_map = "auto" fits the Gaussian map when every class has this many training
@@ -92,21 +102,31 @@ def fit_class_maps(config: Config, model, data: DigitData) -> tuple[dict, str]:
 
 
 def write_class_maps(run_dir: Path, info: dict, class_maps: dict, fitted_on: str = "") -> None:
-    """Save the class_maps beside the weights (or remove an old file when there are none) and
-    describe them in info (run.json)."""
+    """Save the class_maps beside the weights, under a name run.json does not name yet, and
+    describe them in info with their checksum (none: no map). The caller then writes info to
+    run.json, the commit point, and removes the files it no longer names (commit_run_info)."""
+    import hashlib
+
+    from infoae.atomic import write_bytes
+
     info.pop("style_normaliser", None)  # The name older runs recorded it under.
     if not class_maps:
-        (run_dir / CLASS_MAP_FILE).unlink(missing_ok=True)
-        (run_dir / OLD_CLASS_MAP_FILE).unlink(missing_ok=True)
         info.pop("class_map", None)
         return
-    save_class_maps(class_maps, run_dir / CLASS_MAP_FILE)
-    (run_dir / OLD_CLASS_MAP_FILE).unlink(missing_ok=True)
+    content = class_maps_bytes(class_maps)
+    name = new_class_map_name(run_dir, info, hashlib.sha256(content).hexdigest())
+    write_bytes(run_dir / name, content)
     first = next(iter(class_maps.values()))
     shape = first.arrays["knots"].shape if first.kind == "gaussian" else None  # (C, L, D, K)
-    info["class_map"] = {"kind": first.kind, "file": CLASS_MAP_FILE,
-                         "fitted_on": f"style codes and labels of {fitted_on}",
-                         **({"layers": shape[1], "knots": shape[3]} if shape else {})}
+    info["class_map"] = record(run_dir, name, kind=first.kind,
+                               fitted_on=f"style codes and labels of {fitted_on}",
+                               **({"layers": shape[1], "knots": shape[3]} if shape else {}))
+
+
+def commit_run_info(run_dir: Path, info: dict) -> None:
+    """Write run.json (the commit point), then remove the class map files it does not name."""
+    write_json(run_dir / RUN_FILE, info)
+    remove_unnamed_class_maps(run_dir, info)
 
 
 def refit_class_map(run_dir: str | Path, kind: str, data_dir: str | None = None,
@@ -129,7 +149,9 @@ def refit_class_map(run_dir: str | Path, kind: str, data_dir: str | None = None,
     data = load_data(config.data, config.train.seed)
     check_class_map_data(config, data)
     info = read_run_info(run_dir)
-    # A run of format 1 becomes one of today's format: older readers would ignore the file.
+    # A run of an older format becomes one of today's, vouching for the weights it has.
+    if not isinstance(info.get("weights"), dict):
+        info["weights"] = record(run_dir, FINAL_WEIGHTS)
     info.update({"format": FORMAT_VERSION, "num_classes": int(run.num_classes)})
     if prune_nats is not None:
         run.model.style_mask = np.ones(config.model.style_dim, "float32")
@@ -139,6 +161,6 @@ def refit_class_map(run_dir: str | Path, kind: str, data_dir: str | None = None,
         else:
             info.pop("style_dims", None)
     write_class_maps(run_dir, info, *fit_class_maps(config, run.model, data))
+    commit_run_info(run_dir, info)  # The new map is the run's from here on.
     config.data.dir = run.config.data.dir
     save_config(config, run_dir / CONFIG_FILE)
-    write_json(run_dir / RUN_FILE, info)

@@ -15,13 +15,14 @@ from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.errors import ConfigError, RunDirError, first_line
 from infoae.model.trained import Run
-from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
-                           METRICS_FILE, RUN_FILE, check_run_dir, latest_checkpoint,
-                           library_versions, load_run_config, prepare_run_dir, read_json,
-                           read_run_info, run_dir_contents, run_lock, write_json)
+from infoae.rundir import (CHECKPOINT_DIR, CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION,
+                           LOSS_NETWORK_DIR, RUN_FILE, check_run_dir, latest_checkpoint,
+                           library_versions, load_run_config, metrics_file, prepare_run_dir,
+                           read_json,
+                           read_run_info, record, run_dir_contents, run_lock, write_json)
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
-from infoae.training.style_code import (check_class_map_data, fit_class_maps, prune,
-                                        write_class_maps)
+from infoae.training.style_code import (check_class_map_data, commit_run_info, fit_class_maps,
+                                        prune, write_class_maps)
 
 
 def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
@@ -66,10 +67,8 @@ def fit(config: Config, run_dir: Path, data: DigitData,
     from infoae.model.classifiers import fit_verbosity
     from infoae.model.losses import uses_loss_network
 
+    check_training_data(config, data)
     steps_per_epoch = len(data.train[1]) // config.train.batch_size
-    if steps_per_epoch < 1:
-        raise ConfigError(f"train.batch_size={config.train.batch_size} is larger than the "
-                         f"{len(data.train[1])} training images; lower it.")
     strategy = strategy_for(config)
     loss_network = None
     if uses_loss_network(config):
@@ -163,9 +162,34 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     try:
         with run_lock(run_dir, "infoae train"):
             return _train_and_evaluate(config, Path(run_dir), resume, overwrite, evaluate)
+    except BaseException:
+        # A new run that failed (or was interrupted) before its first checkpoint holds nothing
+        # to continue from: leave no trace, so the same command can simply run again.
+        if created and not _has_weights(Path(run_dir)):
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
     finally:
         if created and Path(run_dir).is_dir() and not run_dir_contents(Path(run_dir)):
             shutil.rmtree(run_dir, ignore_errors=True)  # Failed before writing: leave no trace.
+
+
+def _has_weights(run_dir: Path) -> bool:
+    """Whether a run directory holds a checkpoint or final weights (anything to continue from)."""
+    return (run_dir / FINAL_WEIGHTS).exists() or any((run_dir / CHECKPOINT_DIR).glob("*.h5"))
+
+
+def check_training_data(config: Config, data: DigitData) -> None:
+    """Refuse data a run cannot train on or be evaluated on, before anything is written."""
+    n_train = len(data.train[1])
+    if n_train == 0:
+        raise ConfigError(f"the {data.name} data has no training images ({data.source}); check "
+                          "the data files (or data.train_limit).")
+    if n_train < config.train.batch_size:
+        raise ConfigError(f"train.batch_size={config.train.batch_size} is larger than the "
+                          f"{n_train} training images; lower it.")
+    if len(data.test[1]) == 0:
+        raise ConfigError(f"the {data.name} data has no test images ({data.source}): a run is "
+                          "scored on them; check the data files.")
 
 
 def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: bool,
@@ -173,11 +197,12 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     from infoae.evaluation.evaluate import evaluate_run, format_metrics
     from infoae.figures import write_swap_grid
 
-    run_dir = prepare_run_dir(run_dir, resume, overwrite)
     started = time.time()
     split_cpu(config)
-    data = load_data(config.data, config.train.seed)
+    data = load_data(config.data, config.train.seed)  # Checked before anything is written
+    check_training_data(config, data)                 # (--overwrite empties the directory).
     check_class_map_data(config, data)
+    run_dir = prepare_run_dir(run_dir, resume, overwrite)
     if data.notice:
         print(data.notice)
     checkpoint = resume_checkpoint(run_dir) if resume else None  # Before run.json changes.
@@ -199,19 +224,22 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     if style_dims:
         info["style_dims"] = style_dims
     class_maps, fitted_on = fit_class_maps(config, model, data)  # Beside the weights.
+    info["weights"] = record(run_dir, FINAL_WEIGHTS)
     write_class_maps(run_dir, info, class_maps, fitted_on)
-    write_json(run_dir / RUN_FILE, info)
+    commit_run_info(run_dir, info)
     report = {}
     if evaluate:
         from infoae.report import write_run_report
 
         run = Run(run_dir, model, config, class_maps)
+        run.class_map_path = run_dir / info["class_map"]["file"] if class_maps else None
         report = evaluate_run(run, data=data)
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
-        page = write_run_report(run, data)
-        print(_summary(run_dir, info, format_metrics(report), grid, page))
+        split = config.evaluate.split  # The report page shows the test split's metrics.
+        page = write_run_report(run, data) if split == "test" else None
+        print(_summary(run_dir, info, format_metrics(report), grid, page, split))
     return report
 
 
@@ -227,13 +255,16 @@ def resume_config(run_dir: str | Path, data_dir: str = "", overrides=()) -> Conf
     return config
 
 
-def _summary(run_dir: Path, info: dict, table: str, grid: Path, page: Path) -> str:
+def _summary(run_dir: Path, info: dict, table: str, grid: Path, page: Path | None,
+             split: str = "test") -> str:
+    report = (f"Report:     {page}  (open it in a browser)" if page else
+              f"Report:     none (scored on the {split} split; `infoae evaluate {run_dir}` "
+              "scores the test split and writes it)")
     return "\n".join([
         "", "=" * 60, f"Run: {run_dir}",
         f"Data: {info['data_source']} {info['split_sizes']}",
-        f"Training time: {info['train_seconds']:.0f} s", "", table, "",
-        f"Report:     {page}  (open it in a browser)",
-        f"Metrics:    {run_dir / METRICS_FILE}", f"Swap grid:  {grid}",
+        f"Training time: {info['train_seconds']:.0f} s", "", table, "", report,
+        f"Metrics:    {run_dir / metrics_file(split)}", f"Swap grid:  {grid}",
         f"Weights:    {run_dir / FINAL_WEIGHTS}  (checkpoints in {run_dir / 'checkpoints'})",
         f"Logs:       {run_dir / 'logs'}" + (
             f"  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})"

@@ -38,14 +38,17 @@ MAX_IMAGE_PIXELS = 4096 * 4096
 
 def load_image_file(path: str | Path, image_shape) -> np.ndarray:
     """One image (H, W, C) in [0, 1] from a PNG/JPEG file (8- or 16-bit, converted to the
-    dataset's grey or RGB) or a .npy file of real numbers; its height and width must match the
-    dataset's."""
+    dataset's grey or RGB) or a .npy file of real numbers. A picture of the dataset's size is
+    taken as it is; one of any other size is a photo, prepared as `prepare_photo` (and `swap
+    --style`) prepare it; a .npy array must have the dataset's shape."""
     path = Path(path)
     if not path.is_file():
-        raise ImageError(f"'{path}' is neither a test-split index (e.g. 3 or 0:8) nor an image "
-                         "file that exists.")
+        what = "a regular image file" if path.exists() else "an image file that exists"
+        raise ImageError(f"'{path}' is neither a test-split index (e.g. 3 or 0:8) nor {what}.")
     height, width, channels = image_shape
     image = _read_npy(path) if path.suffix == ".npy" else _read_picture(path, channels)
+    if image.shape != (height, width, channels) and path.suffix != ".npy":
+        return prepare_photo(path, image_shape)  # A photo: prepared as `swap --style` does.
     if image.shape != (height, width, channels):
         raise ImageError(f"image '{path}' has shape {image.shape}; this dataset's images are "
                          f"{height}x{width} with {channels} channel(s). Resize it first.")
@@ -104,6 +107,8 @@ def _read_picture(path: Path, channels: int) -> np.ndarray:
 # MNIST's preparation: the digit scaled into a BOX x BOX square (aspect kept), then centred by
 # its centre of mass in the 28 x 28 image (LeCun et al.'s description of the data set).
 MNIST_BOX = 20
+# How many times the paper grain's median top-hat is taken away as noise (prepare_photo).
+NOISE_FLOOR = 2.0
 # Photos are brought to at most this many pixels on their longer side before the ink is found.
 WORKING_SIZE = 256
 
@@ -117,37 +122,58 @@ def prepare_photo(path: str | Path, image_shape) -> np.ndarray:
 
     path = Path(path)
     if not path.is_file():
-        raise ImageError(f"'{path}' does not exist; give PNG or JPEG files of digits.")
+        what = "is not a regular file" if path.exists() else "does not exist"
+        raise ImageError(f"'{path}' {what}; give PNG or JPEG files of digits.")
     height, width, channels = image_shape
     with _opened(path) as opened:
         upright = ImageOps.exif_transpose(opened)
         if channels == 3:
             resized = upright.convert("RGB").resize((width, height), Image.LANCZOS)
             return np.asarray(resized, np.float32) / 255.0
-        grey = np.asarray(upright.convert("L"), np.float32) / 255.0
+        grey = _grey(upright)
     return _mnist_like(grey, height, width, path)
+
+
+def _grey(image) -> np.ndarray:
+    """A Pillow image as grey values in [0, 1]: 16-bit grey on its full range (Pillow's
+    convert("L") would clip it to 8 bits), anything else through Pillow's luminance."""
+    if image.mode.startswith("I;16") or image.mode == "I":
+        return np.clip(np.asarray(image, np.float64) / 65535.0, 0.0, 1.0).astype(np.float32)
+    return np.asarray(image.convert("L"), np.float32) / 255.0
+
+
+def _strokes(grey: np.ndarray) -> np.ndarray:
+    """The light structures narrower than the opening (the white top-hat): the strokes of
+    light ink, with the paper, uneven light included, taken away."""
+    from scipy import ndimage
+
+    paper = ndimage.grey_opening(grey, size=(max(9, max(grey.shape) // 8),) * 2)
+    return grey - paper
 
 
 def _mnist_like(grey: np.ndarray, height: int, width: int, path: Path) -> np.ndarray:
     from PIL import Image
-    from scipy import ndimage
 
     if max(grey.shape) > WORKING_SIZE:  # Strokes and paper are found at a working size.
         scale = WORKING_SIZE / max(grey.shape)
         size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
         grey = np.asarray(Image.fromarray((grey * 255).astype(np.uint8)).resize(
             size, Image.LANCZOS), np.float32) / 255.0
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    if np.median(border) > np.median(grey):
-        grey = 1.0 - grey  # Dark ink on light paper: make the ink the light part.
-    # The paper, uneven light included: what an opening wider than a stroke leaves.
-    paper = ndimage.grey_opening(grey, size=(max(9, max(grey.shape) // 8),) * 2)
-    strokes = grey - paper
+    # The ink is decided from the whole image, not from its border: strokes are what is
+    # narrower than the opening, so the polarity whose narrow structures hold more contrast
+    # is ink on paper (dark ink on white gives nothing narrow in its light part but the
+    # pockets inside loops; light ink on dark gives the whole digit).
+    light, dark = _strokes(grey), _strokes(1.0 - grey)
+    strokes = dark if dark.sum() > light.sum() else light
     ink = np.percentile(strokes, 99.5)
     if ink < 0.1:
         raise ImageError(f"image '{path}' shows no digit: its ink and paper differ by less "
                          "than 10% of the range.")
-    strokes = np.clip(strokes / ink, 0.0, 1.0)
+    # The paper's grain: the top-hat of paper noise is small and positive everywhere, and the
+    # paper is most of the picture, so its median is the grain's level; NOISE_FLOOR times it
+    # is taken away, as MNIST's background is clean black.
+    floor = min(NOISE_FLOOR * float(np.median(strokes)), 0.5 * ink)
+    strokes = np.clip((strokes - floor) / (ink - floor), 0.0, 1.0)
     rows, cols = np.nonzero(strokes > 0.3)
     strokes = strokes[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
     box = round(MNIST_BOX * min(height, width) / 28)

@@ -1,0 +1,46 @@
+"""The console: argument errors before Keras is imported, and a quiet Python API."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORMAT1 = ROOT / "tests" / "data" / "run_format1"
+
+# Runs main() on the arguments and reports whether Keras was imported when it returned.
+PROBE = """
+import sys
+from infoae.cli import main
+code = main(sys.argv[1:])
+print("exit", code, "keras" in sys.modules)
+"""
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--data-dir", "/nonexistent/mnist"], "--data-dir '/nonexistent/mnist' is not a"),
+    (["swap", str(FORMAT1), "--rows", "0"], "--rows must be 1..100"),
+    (["evaluate", "/nonexistent/run"], "is not a run directory"),
+    (["compare", str(FORMAT1), "/nonexistent/run"], "is not a run directory"),
+])
+def test_argument_errors_come_before_keras_is_imported(argv, message):
+    done = subprocess.run([sys.executable, "-c", PROBE, *argv], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "exit 2 False", done.stdout + done.stderr
+    assert message in done.stderr and done.stderr.strip().count("\n") == 0
+
+
+def test_the_python_api_is_as_quiet_as_the_cli():
+    code = f"import infoae; run = infoae.load_run({str(FORMAT1)!r}); print(run.num_classes)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=120, env={"PATH": "/usr/bin:/bin", **_python_env()})
+    assert done.returncode == 0 and done.stdout.strip().endswith("10")
+    assert done.stderr.strip() == "", done.stderr  # No TensorFlow C++ lines (cuInit, ...).
+
+
+def _python_env() -> dict:
+    import os
+
+    return {key: value for key, value in os.environ.items()
+            if key not in ("TF_CPP_MIN_LOG_LEVEL",)}
