@@ -21,6 +21,8 @@ def start_backend(verbose: bool = False, config=None) -> None:
         if keras.backend.backend() == "tensorflow":
             import tensorflow as tf
 
+            tf.get_logger().setLevel("ERROR")  # E.g. its retracing warnings, meant for developers.
+
             if config is not None:
                 from infoae.training.distribute import split_cpu
 

@@ -18,3 +18,20 @@ def markdown_table(head: Sequence[str], rows: Iterable[Sequence[str]]) -> list[s
                              f"{cells}")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
+
+
+# The console's width: every line the commands print fits it.
+CONSOLE_WIDTH = 100
+
+
+def wrap(text: str, width: int = CONSOLE_WIDTH) -> str:
+    """Text for the console: each of its lines broken at spaces to at most width characters,
+    continuation lines indented by two spaces more than the line they continue."""
+    import textwrap
+
+    out = []
+    for line in text.splitlines() or [""]:
+        indent = " " * (len(line) - len(line.lstrip(" ")))
+        out.append(textwrap.fill(line, width, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False) or line)
+    return "\n".join(out)

@@ -24,7 +24,7 @@ def test_ci_runs_exactly_the_readme_test_command():
 
 
 @pytest.mark.slow
-def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch):
+def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch, capsys):
     """The main command as written (offline here: the packaged sample stands in), with a
     smaller model and fewer images so that it takes a minute."""
     main_command = _commands()[0]
@@ -34,12 +34,23 @@ def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch):
     assert argv[:2] == ["infoae", "train"]
     argv = argv[1:]
     argv[argv.index("--run-dir") + 1] = str(tmp_path / "mnist")
-    small = ["train.epochs=1", "train.verbose=0", "model.encoder_filters=[8, 16, 16]",
+    small = ["train.epochs=1", "model.encoder_filters=[8, 16, 16]",
              "model.generator_filters=[16, 16, 8]", "model.encoder_dense=32",
              "evaluate.judge_epochs=1", "evaluate.swap_size=100", "evaluate.probe_train_size=500",
              "evaluate.factor_train_size=300", "evaluate.factor_test_size=500",
              "evaluate.swap_factor_sources=50", "train.monitor_size=100"]
     monkeypatch.chdir(ROOT)
     assert main(argv + sets(small)) == 0
+    printed = capsys.readouterr()  # The console fits a 100-column terminal (with the
+    # README's run directory in the lines that name it, not pytest's long temporary one).
+    text = (printed.out + printed.err).replace(str(tmp_path / "mnist"), "outputs/mnist")
+    wide = [line for line in text.splitlines() if len(line) > 100]
+    assert not wide, wide
     for name in ("metrics.json", "report.html", "figures/swap_grid.png", "model.weights.h5"):
         assert (tmp_path / "mnist" / name).is_file(), name
+    # The resolved config says what was used: offline, the sample and its 800 validation images.
+    from infoae.rundir import load_run_config, read_run_info
+
+    config, info = load_run_config(tmp_path / "mnist"), read_run_info(tmp_path / "mnist")
+    assert config.data.name == info["dataset"]
+    assert config.data.validation_size == info["split_sizes"]["validation"]

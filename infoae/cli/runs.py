@@ -91,7 +91,10 @@ def _evaluate(args) -> None:
         report = evaluate_run(run, data=data, split=split)
         if overrides and split == "test":  # The settings that metrics.json was scored with.
             save_config(config, Path(args.run_dir) / CONFIG_FILE)
-        page = None if args.checkpoint or split != "test" else write_run_report(run, data)
+        page = None
+        if not args.checkpoint and split == "test":
+            print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
+            page = write_run_report(run, data)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / metrics_file(split)}")
     if page:

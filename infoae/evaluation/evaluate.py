@@ -24,6 +24,7 @@ from infoae.evaluation.metrics import (frechet_distance, information_bits, major
 from infoae.model.classifiers import predict
 from infoae.model.trained import Run
 from infoae.rundir import file_digest, metrics_file, write_json
+from infoae.tables import wrap
 
 
 def provenance(run: Run, data: DigitData) -> dict:
@@ -62,11 +63,16 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     n_probe = min(settings.probe_train_size, len(data.train[1]))
     probe_images, probe_labels = to_float(data.train[0][:n_probe]), data.train[1][:n_probe]
 
-    def stage(what: str) -> None:
-        print(f"  evaluate: {what} ({time.time() - started:.0f} s)", flush=True)
+    last = [started]
 
-    print(f"Evaluating {run.run_dir} on the {data.name} {split} split ({len(test_labels)} "
-          "images)...", flush=True)
+    def stage(what: str) -> None:  # Each stage's own time, and the evaluation's so far.
+        now = time.time()
+        print(wrap(f"  evaluate: {what}: {now - last[0]:.0f} s ({now - started:.0f} s in all)"),
+              flush=True)
+        last[0] = now
+
+    print(wrap(f"Evaluating {run.run_dir} on the {data.name} {split} split "
+               f"({len(test_labels)} images)..."), flush=True)
     content_probs = run.predict_content(test_images)
     train_codes, test_codes = run.encode_style(probe_images), run.encode_style(test_images)
     stage("content head and style codes")
@@ -274,4 +280,4 @@ def format_metrics(report: dict) -> str:
                      for kind, j in judges.items()))
     if report.get("notice"):
         lines.append(report["notice"])
-    return "\n".join(lines)
+    return wrap("\n".join(lines))

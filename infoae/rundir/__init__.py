@@ -31,7 +31,7 @@ from infoae.rundir.files import (CHECKPOINT_DIR, CLASS_MAP_FILE, CONFIG_FILE, FI
                                  FORMAT_VERSION, KEYS_OF_OLDER_RUNS, LATEST_FILE, LOCK_FILE,
                                  LOCK_OWNER_FILE, LOSS_NETWORK_DIR, METRICS_FILE,
                                  OLD_CLASS_MAP_FILE, RUN_FILE, VALIDATION_METRICS_FILE,
-                                 class_map_file, library_versions, load_run_config,
+                                 class_map_file, library_versions, load_run_config, machine,
                                  metrics_file, read_json, read_metrics, read_run_info,
                                  write_json)
 from infoae.rundir.lock import check_run_dir, prepare_run_dir, run_dir_contents, run_lock
@@ -42,7 +42,7 @@ __all__ = ["checkpoint_index", "checkpoint_problem", "file_digest", "latest_chec
            "CHECKPOINT_DIR", "CLASS_MAP_FILE", "CONFIG_FILE", "FINAL_WEIGHTS", "FORMAT_VERSION",
            "KEYS_OF_OLDER_RUNS", "LATEST_FILE", "LOCK_FILE", "LOCK_OWNER_FILE",
            "LOSS_NETWORK_DIR", "METRICS_FILE", "OLD_CLASS_MAP_FILE", "RUN_FILE",
-           "VALIDATION_METRICS_FILE", "metrics_file", "read_metrics", "VOUCHED_FORMAT",
+           "VALIDATION_METRICS_FILE", "machine", "metrics_file", "read_metrics", "VOUCHED_FORMAT",
            "checked_file",
            "new_class_map_name", "not_vouched_line", "record", "remove_unnamed_class_maps",
            "class_map_file", "library_versions", "load_run_config", "read_json",

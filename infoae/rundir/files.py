@@ -56,6 +56,40 @@ def read_metrics(path: str | Path) -> dict:
     return report
 
 
+def machine() -> dict:
+    """The machine and source a run was made with: CPU model and flags that matter for speed,
+    cores, and the git commit of the infoae source (None outside a git checkout; "+dirty"
+    when it has uncommitted changes)."""
+    import os
+    import subprocess
+
+    cpu, flags = platform.processor() or "", set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not cpu.strip(" x86_64"):
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    commit = None
+    source = Path(__file__).resolve().parents[2]
+    try:
+        head = subprocess.run(["git", "-C", str(source), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=10)
+        if head.returncode == 0:
+            dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain",
+                                    "--untracked-files=no"], capture_output=True, text=True,
+                                   timeout=10).stdout.strip()
+            commit = head.stdout.strip() + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(),
+            "cpu_flags": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "amx_bf16"}),
+            "commit": commit}
+
+
 def library_versions() -> dict[str, str]:
     """Versions of Python, the platform and the libraries a run depends on."""
     import importlib.metadata

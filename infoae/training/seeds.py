@@ -12,7 +12,8 @@ from pathlib import Path
 from infoae.config import load_config
 from infoae.errors import ConfigError, RunDirError
 from infoae.evaluation.compare import NOT_COMPARED, SEED_KEY
-from infoae.rundir import CHECKPOINT_DIR, CONFIG_FILE, LATEST_FILE, METRICS_FILE, load_run_config
+from infoae.rundir import (CHECKPOINT_DIR, CONFIG_FILE, LATEST_FILE, METRICS_FILE, load_run_config,
+                           read_run_info)
 from infoae.training.train import resume_config, train_and_evaluate
 
 MAX_SEED = 2**31 - 1
@@ -22,6 +23,18 @@ def _same_settings(a, b) -> bool:
     flat = [{f"{s}.{k}": v for s, values in c.to_dict().items() for k, v in values.items()
              if f"{s}.{k}" not in NOT_COMPARED | {SEED_KEY}} for c in (a, b)]
     return flat[0] == flat[1]
+
+
+def _as_requested(run_dir: Path):
+    """A run's config with the data settings it was asked for (config.toml states the data
+    used: the offline sample for MNIST, the validation split's capped size)."""
+    config = load_run_config(run_dir)
+    requested = read_run_info(run_dir).get("data_requested")
+    if isinstance(requested, dict):
+        config.data.name = requested.get("name", config.data.name)
+        config.data.validation_size = requested.get("validation_size",
+                                                    config.data.validation_size)
+    return config
 
 
 def train_seeds(config_path, seeds, run_prefix, overrides=(), data_dir: str = "",
@@ -40,7 +53,7 @@ def train_seeds(config_path, seeds, run_prefix, overrides=(), data_dir: str = ""
         run_dir = Path(f"{run_prefix}-seed{seed}")
         run_dirs.append(run_dir)
         exists = (run_dir / CONFIG_FILE).is_file() and not overwrite
-        if exists and not _same_settings(load_run_config(run_dir), config):
+        if exists and not _same_settings(_as_requested(run_dir), config):
             raise RunDirError(f"'{run_dir}' holds a run with other settings; choose another "
                               "--run-dir prefix, or pass --overwrite to replace it.")
         if exists and (run_dir / METRICS_FILE).is_file():

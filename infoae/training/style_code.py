@@ -12,6 +12,7 @@ import numpy as np
 from infoae.config import Config
 from infoae.data import DigitData, load_data, to_float
 from infoae.errors import ConfigError
+from infoae.tables import wrap
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.class_map import (MIN_CODES_PER_CLASS, ClassMap, class_map_images,
                                     class_maps_bytes)
@@ -32,12 +33,13 @@ def prune(config: Config, model, data: DigitData) -> dict | None:
     threshold = config.model.prune_nats
     met = bool(np.any(np.asarray(nats) >= threshold))
     if met:
-        print(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= {threshold} nats "
-              f"about the image and are kept: {kept}")
+        print(wrap(f"Style code: {len(kept)} of {len(nats)} dimensions carry >= {threshold} "
+                   f"nats about the image and are kept: {kept}"))
     else:  # The code is never empty: the most informative dimension stays, below threshold.
-        print(f"Style code: no dimension carries {threshold} nats about the image (the most, "
-              f"dimension {kept[0]}: {float(nats[kept[0]]):.4f} nats); that one is kept alone, "
-              "below the threshold. Lower model.prune_nats (0 keeps every dimension).")
+        print(wrap(f"Style code: no dimension carries {threshold} nats about the image (the "
+                   f"most, dimension {kept[0]}: {float(nats[kept[0]]):.4f} nats); that one is "
+                   "kept alone, below the threshold. Lower model.prune_nats (0 keeps every "
+                   "dimension)."))
     return {"kept": kept, "nats": [round(float(v), 4) for v in nats],
             "threshold_nats": threshold, "threshold_met": met,
             "measured_on": f"{n} training images"}
@@ -70,7 +72,7 @@ def check_class_map_data(config: Config, data: DigitData) -> None:
     says what "auto" resolves to."""
     kind, why = class_map_kind(config, data)
     if config.model.class_map == "auto":
-        print(f"Style code: class map {kind} ({why}).")
+        print(wrap(f"Style code: class map {kind} ({why})."))
     if kind == "none":
         return
     counts = np.bincount(data.train[1][class_map_images(config, data)[0]],
@@ -96,8 +98,8 @@ def fit_class_maps(config: Config, model, data: DigitData) -> tuple[dict, str]:
         codes = predict_in_batches(lambda x, y: model.encode_style(x, y, pruned=pruned),
                                    images, labels.astype(np.int32))
         class_maps[part] = ClassMap.fit(codes, labels, model.num_classes, kind)
-    print(f"Style code: each class's codes mapped to one distribution ({kind}), fitted on "
-          f"{described}.")
+    print(wrap(f"Style code: each class's codes mapped to one distribution ({kind}), fitted "
+               f"on {described}."))
     return class_maps, described
 
 

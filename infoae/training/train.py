@@ -17,9 +17,10 @@ from infoae.errors import ConfigError, RunDirError, first_line
 from infoae.model.trained import Run
 from infoae.rundir import (CHECKPOINT_DIR, CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION,
                            LOSS_NETWORK_DIR, RUN_FILE, check_run_dir, latest_checkpoint,
-                           library_versions, load_run_config, metrics_file, prepare_run_dir,
+                           library_versions, load_run_config, machine, metrics_file, prepare_run_dir,
                            read_json,
                            read_run_info, record, run_dir_contents, run_lock, write_json)
+from infoae.tables import wrap
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
 from infoae.training.style_code import (check_class_map_data, commit_run_info, fit_class_maps,
                                         prune, write_class_maps)
@@ -64,7 +65,6 @@ def fit(config: Config, run_dir: Path, data: DigitData,
     """Train the model of a run directory, or continue it from checkpoint (completed epochs,
     weights file; see resume_checkpoint); returns the model."""
     from infoae.model.autoencoder import build_model
-    from infoae.model.classifiers import fit_verbosity
     from infoae.model.losses import uses_loss_network
 
     check_training_data(config, data)
@@ -101,11 +101,17 @@ def fit(config: Config, run_dir: Path, data: DigitData,
         validation = (make_dataset(data.validation[0], targets(data.validation[1]), 512,
                                    shuffle=False, streams=streams)
                       if len(data.validation[1]) else None)
+        callbacks = _callbacks(config, run_dir, data, checkpoint is not None)
+        if config.train.verbose:  # A short line per epoch instead of Keras's 30 figures.
+            from infoae.training.progress import ConsoleProgress
+
+            monitored = min(config.train.monitor_size, len(data.validation[1]))
+            callbacks.insert(-1, ConsoleProgress(config.train.epochs, initial_epoch, steps,
+                                                 data.num_classes, monitored=monitored))
         # The batches are shuffled already.
         model.fit(train, steps_per_epoch=steps, validation_data=validation,
-                  epochs=config.train.epochs, initial_epoch=initial_epoch,
-                  verbose=fit_verbosity(config.train.verbose), shuffle=False,
-                  callbacks=_callbacks(config, run_dir, data, checkpoint is not None))
+                  epochs=config.train.epochs, initial_epoch=initial_epoch, verbose=0,
+                  shuffle=False, callbacks=callbacks)
     model.finalise(to_float(data.train[0]), data.train[1])  # E.g. class codes, in the weights.
     atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
     return model
@@ -178,6 +184,20 @@ def _has_weights(run_dir: Path) -> bool:
     return (run_dir / FINAL_WEIGHTS).exists() or any((run_dir / CHECKPOINT_DIR).glob("*.h5"))
 
 
+def state_data_used(config: Config, data: DigitData) -> dict:
+    """Make the config say what data was used, so that config.toml describes the run and
+    loading it again (evaluate, swap, report) gives the same data: the dataset that stood in
+    (the offline sample for MNIST) and the validation split's true size (capped at a fifth of
+    the training split). Returns what was asked for (run.json's data_requested)."""
+    requested = {"name": config.data.name, "validation_size": config.data.validation_size}
+    if data.name != config.data.name:
+        print(f"config.toml records data.name = {data.name!r} (the data used), not "
+              f"{config.data.name!r}.")
+        config.data.name = data.name
+    config.data.validation_size = len(data.validation[1])
+    return requested
+
+
 def check_training_data(config: Config, data: DigitData) -> None:
     """Refuse data a run cannot train on or be evaluated on, before anything is written."""
     n_train = len(data.train[1])
@@ -202,16 +222,19 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
     data = load_data(config.data, config.train.seed)  # Checked before anything is written
     check_training_data(config, data)                 # (--overwrite empties the directory).
     check_class_map_data(config, data)
+    requested = state_data_used(config, data)
     run_dir = prepare_run_dir(run_dir, resume, overwrite)
     if data.notice:
-        print(data.notice)
+        print(wrap(data.notice))
     checkpoint = resume_checkpoint(run_dir) if resume else None  # Before run.json changes.
     info = read_run_info(run_dir) if resume else {}
     info.update({"format": FORMAT_VERSION, "seed": config.train.seed,
-                 "versions": library_versions(), "dataset": data.name,
+                 "versions": library_versions(), "machine": machine(), "dataset": data.name,
                  "data_source": data.source, "split_sizes": data.sizes(),
                  "image_shape": list(data.image_shape), "num_classes": int(data.num_classes),
                  "status": "training"})
+    if not resume:
+        info["data_requested"] = requested
     save_config(config, run_dir / CONFIG_FILE)
     write_json(run_dir / RUN_FILE, info)
 
@@ -238,6 +261,8 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
         split = config.evaluate.split  # The report page shows the test split's metrics.
+        if split == "test":
+            print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
         page = write_run_report(run, data) if split == "test" else None
         print(_summary(run_dir, info, format_metrics(report), grid, page, split))
     return report
@@ -260,7 +285,7 @@ def _summary(run_dir: Path, info: dict, table: str, grid: Path, page: Path | Non
     report = (f"Report:     {page}  (open it in a browser)" if page else
               f"Report:     none (scored on the {split} split; `infoae evaluate {run_dir}` "
               "scores the test split and writes it)")
-    return "\n".join([
+    return wrap("\n".join([
         "", "=" * 60, f"Run: {run_dir}",
         f"Data: {info['data_source']} {info['split_sizes']}",
         f"Training time: {info['train_seconds']:.0f} s", "", table, "", report,
@@ -269,4 +294,4 @@ def _summary(run_dir: Path, info: dict, table: str, grid: Path, page: Path | Non
         f"Logs:       {run_dir / 'logs'}" + (
             f"  (tensorboard --logdir {run_dir / 'logs' / 'tensorboard'})"
             if (run_dir / "logs" / "tensorboard").is_dir() else ""),
-        "=" * 60])
+        "=" * 60]))
