@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from infoae import atomic
-from infoae.evaluation.compare import group_row, seed_groups
+from infoae.evaluation.compare import group_row, seed_groups, unique_runs
 from infoae.evaluation.metrics import spread_sample
 from infoae.evaluation.targets import HEADLINE, meets, value_at
 from infoae.rundir import METRICS_FILE, read_metrics, read_run_info
@@ -36,7 +36,7 @@ GOAL_DATASET = {"mnist_sample": "mnist"}
 def write_report(run_dirs, out: str | Path | None = None, data_dir: str | None = None) -> Path:
     """The report of one run (RUN_DIR/report.html, or out), or the comparison page of several
     (out, default outputs/compare-<time>.html); returns its path."""
-    run_dirs = [Path(d) for d in run_dirs]
+    run_dirs = [Path(d) for d in unique_runs(run_dirs)]  # A run named twice: one column.
     if len(run_dirs) == 1:
         return write_run_report(*_load(run_dirs[0], data_dir), out)
     path = Path(out or Path("outputs") / f"compare-{time.strftime('%Y%m%d-%H%M%S')}.html")

@@ -149,12 +149,16 @@ def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     assert after_report["style_code"]["dims"] == 16
     assert after["content_acc"] == before["content_acc"]  # Same weights, same test split.
     table = tmp_path / "table.md"
+    # A run named twice is one row; the headline columns unless --all.
     assert main(["compare", str(trained_run), str(trained_run), "--out", str(table)]) == 0
     printed = capsys.readouterr().out
-    assert printed.startswith("| run | data | content |") and "| MIG |" in printed
-    assert table.read_text().count(f"| {trained_run.name} | mnist_sample |") == 2
+    assert printed.startswith("| run | data | content |") and "| MIG |" not in printed
+    assert "leak floor" in printed and "leak bits" in printed
+    assert table.read_text().count(f"| {trained_run.name} | mnist_sample |") == 1
+    assert main(["compare", str(trained_run), "--all"]) == 0
+    assert "| MIG |" in capsys.readouterr().out
     assert main(["compare", str(tmp_path)]) == 2
-    assert "no metrics.json" in capsys.readouterr().err
+    assert "not a run directory" in capsys.readouterr().err
 
 
 def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, capsys):

@@ -48,6 +48,9 @@ def test_report_verb_refreshes_a_run_and_compares_runs(trained_run, tmp_path, ca
     page = out.read_text()
     # Same settings and seed: two columns, the same figures in each.
     assert page.count("<th>sample</th>") == 1 and page.count("<th>copy</th>") == 1
+    twice = tmp_path / "twice.html"  # A run named twice is one column.
+    assert main(["report", str(copy), str(copy), str(trained_run), "--out", str(twice)]) == 0
+    assert twice.read_text().count("<th>copy</th>") == 1
     assert main(["report", str(tmp_path / "none")]) == 2
     assert "not a run directory" in capsys.readouterr().err
 

@@ -60,7 +60,7 @@ def test_the_validation_split_is_scored_apart_from_the_test_split(tiny_job, caps
     metrics.validation.json and leaves metrics.json (the test split's) as it was."""
     before = (tiny_job / "metrics.json").read_bytes()
     assert main(["evaluate", str(tiny_job), "--split", "validation"]) == 0
-    out = capsys.readouterr().out
+    out = " ".join(capsys.readouterr().out.split())  # As one line: the console wraps it.
     assert "validation split (100 images)" in out and "metrics.validation.json" in out
     assert (tiny_job / "metrics.json").read_bytes() == before
     report = json.loads((tiny_job / "metrics.validation.json").read_text())

@@ -15,6 +15,9 @@ def add_parsers(verbs) -> None:
     compare = verbs.add_parser("compare", help="a markdown table of evaluated runs side by side")
     compare.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     compare.add_argument("--out", help="also write the table to this file")
+    compare.add_argument("--all", action="store_true", dest="all_columns",
+                         help="every column (factor metrics, consistency, FDD, times), not "
+                         "only the headline ones")
     compare.add_argument("--split", choices=("test", "validation"), default="test",
                          help="the metrics of this split (validation: written by infoae "
                          "evaluate --split validation)")
@@ -37,7 +40,8 @@ def _report(args) -> None:
 def compare(args, run_dirs=None) -> None:
     from infoae.evaluation.compare import compare_table
 
-    table = compare_table(run_dirs or args.run_dirs, split=getattr(args, "split", "test"))
+    table = compare_table(run_dirs or args.run_dirs, split=getattr(args, "split", "test"),
+                          all_columns=getattr(args, "all_columns", False))
     print(table)
     if args.out:
         from infoae import atomic

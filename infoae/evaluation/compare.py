@@ -135,14 +135,35 @@ def group_row(run_dirs, split: str = "test") -> dict[str, object]:
     return merged
 
 
-def compare_table(run_dirs, group_seeds: bool = True, split: str = "test") -> str:
+# The columns `compare` shows unless asked for all of them (--all).
+HEADLINE_COLUMNS = ("run", "data", "content", "leak MLP", "leak floor", "leak bits", "swap",
+                    "recon MSE", "swap factor err", "dims kept")
+
+
+def unique_runs(run_dirs) -> list[str]:
+    """The run directories, each once (the first time it is named, by its resolved path)."""
+    seen, unique = set(), []
+    for run_dir in run_dirs:
+        key = Path(run_dir).resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(str(run_dir))
+    return unique
+
+
+def compare_table(run_dirs, group_seeds: bool = True, split: str = "test",
+                  all_columns: bool = True) -> str:
     """A markdown table of the runs' metrics of a split (runs that differ only in seed as one
-    mean +- sd row), and the settings that differ between them."""
+    mean +- sd row; a run named twice, once), and the settings that differ between them;
+    all_columns=False keeps the HEADLINE_COLUMNS."""
+    run_dirs = unique_runs(run_dirs)
     groups = seed_groups(run_dirs) if group_seeds else [[str(d)] for d in run_dirs]
     rows = [group_row(group, split) for group in groups]
     columns = list(rows[0])
     for row in rows[1:]:
         columns += [c for c in row if c not in columns]
+    if not all_columns:
+        columns = [c for c in columns if c in HEADLINE_COLUMNS]
     lines = markdown_table(columns, ([_cell(row.get(c)) for c in columns] for row in rows))
     differing = differing_settings([group[0] for group in groups])
     if differing and len(groups) > 1:
