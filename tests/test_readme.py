@@ -13,8 +13,11 @@ README = (ROOT / "README.md").read_text()
 
 
 def _commands() -> list[str]:
+    """The main command and the test command (after the once-only virtual environment line)."""
     section = README.split("## The two commands", 1)[1].split("\n## ", 1)[0]
-    return re.findall(r"```bash\n(.+?)\n```", section, re.S)
+    blocks = re.findall(r"```bash\n(.+?)\n```", section, re.S)
+    assert blocks[0].startswith("python3 -m venv .venv")
+    return blocks[1:]
 
 
 def test_ci_runs_exactly_the_readme_test_command():

@@ -37,6 +37,20 @@ def test_the_whole_job_writes_every_file(tiny_job):
     for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
         assert 0.0 <= report["metrics"][key] <= 1.0, key
     assert report["n"]["swap_sources"] == 20 and "factors" in report
+    # The final weights hold no optimizer state (the checkpoints do, for --resume).
+    import h5py
+
+    checkpoint = next((tiny_job / "checkpoints").glob("*.weights.h5"))
+    with h5py.File(tiny_job / "model.weights.h5") as final, h5py.File(checkpoint) as whole:
+        def size(group):
+            found = []
+            group.visititems(lambda _, item: found.append(
+                item.nbytes if isinstance(item, h5py.Dataset) else 0))
+            return sum(found)
+        assert size(whole["optimizer"]) > 0 and size(final["optimizer"]) == 0
+        assert size(final["adversary_optimizer"]) == 0
+        assert size(final) == size(whole) - size(whole["optimizer"]) - size(
+            whole["adversary_optimizer"])
     run = infoae.load_run(tiny_job)
     images = np.zeros((3, 28, 28, 1), "float32")
     assert run.encode_style(images).shape == (3, run.config.model.style_dim)

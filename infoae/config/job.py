@@ -90,6 +90,9 @@ class TrainConfig:
     precision: str = "float32"
     # Compile the training step with XLA (Keras' jit_compile).
     jit_compile: bool = False
+    # Checkpoints kept in RUN_DIR/checkpoints (the newest ones; each holds the optimizers'
+    # state for --resume, about three times the final weights' size).
+    keep_checkpoints: int = 3
 
     def validate(self) -> None:
         check("train.epochs", self.epochs >= 1, "an integer >= 1")
@@ -107,6 +110,8 @@ class TrainConfig:
         check("train.distribute", self.distribute in ("none", "mirrored", "multiworker"),
                "'none', 'mirrored' or 'multiworker'")
         check("train.cpu_devices", 0 <= self.cpu_devices <= 64, "an integer in [0, 64]")
+        check("train.keep_checkpoints", 1 <= self.keep_checkpoints <= 1000,
+              "an integer in [1, 1000]")
         check("train.precision", self.precision in PRECISIONS,
                " or ".join(repr(p) for p in PRECISIONS))
 

@@ -47,7 +47,7 @@ def _callbacks(config: Config, run_dir: Path, data: DigitData, resume: bool):
     if _has_tensorflow():  # TensorBoard's event writer is TensorFlow's (absent on a JAX install).
         callbacks.append(keras.callbacks.TensorBoard(str(run_dir / "logs" / "tensorboard"),
                                                      write_graph=False))
-    callbacks.append(EpochCheckpoint(run_dir))
+    callbacks.append(EpochCheckpoint(run_dir, keep=config.train.keep_checkpoints))
     return callbacks
 
 
@@ -113,7 +113,7 @@ def fit(config: Config, run_dir: Path, data: DigitData,
                   epochs=config.train.epochs, initial_epoch=initial_epoch, verbose=0,
                   shuffle=False, callbacks=callbacks)
     model.finalise(to_float(data.train[0]), data.train[1])  # E.g. class codes, in the weights.
-    atomic.save_weights(model, run_dir / FINAL_WEIGHTS)
+    atomic.save_weights(model, run_dir / FINAL_WEIGHTS, optimizer_state=False)
     return model
 
 

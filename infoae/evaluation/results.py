@@ -1,0 +1,100 @@
+"""Results as data: the figures behind a results table, gathered from run directories into a
+JSON file under results/, and the markdown table made from that file alone
+(scripts/results_table.py; tests/test_results.py checks that the tables in the docs are the
+files' tables).
+
+A file holds {"table": name, "about": text, "entries": [entry, ...]}; an entry is one run
+scored on one split: its row and method labels, seed, split, the figures (FIGURES), what was
+trained (epochs, the config keys that differ from the method's config file), and where it was
+made (commit, machine, data source, the metrics file's SHA-256).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from infoae.evaluation.targets import value_at
+from infoae.rundir import (file_digest, load_run_config, metrics_file, read_metrics,
+                           read_run_info)
+from infoae.tables import markdown_table
+
+# (column, path in the metrics report, shown as a percentage)
+FIGURES = (
+    ("leak MLP", ("metrics", "style_leak_mlp"), True),
+    ("floor", ("style_code", "floor", "majority"), True),
+    ("bits", ("style_code", "information", "style_leak_mlp", "bits"), False),
+    ("leak MLP unmapped", ("style_code", "leak_mlp_unnormalised"), True),
+    ("leak linear", ("metrics", "style_leak_linear"), True),
+    ("content", ("metrics", "content_acc"), True),
+    ("swaps", ("metrics", "swap_acc"), True),
+    ("slant err", ("factors", "swap_factor_error", "per_factor", "slant", "ratio"), False),
+    ("thickness err", ("factors", "swap_factor_error", "per_factor", "thickness", "ratio"),
+     False),
+    ("recon MSE", ("metrics", "recon_mse"), False),
+)
+
+
+def entry(run_dir: str | Path, row: str, method: str, split: str = "test") -> dict:
+    """One run's entry: its figures on the split and what made them."""
+    run_dir = Path(run_dir)
+    path = run_dir / metrics_file(split)
+    report = read_metrics(path)
+    info, config = read_run_info(run_dir), load_run_config(run_dir)
+    return {"row": row, "method": method, "run": run_dir.name, "seed": config.train.seed,
+            "split": report.get("settings", {}).get("split", "test"),
+            "figures": {label: value_at(report, where) for label, where, _ in FIGURES},
+            "epochs": config.train.epochs, "model": config.model.kind,
+            "config": config.to_dict(), "train_seconds": info.get("train_seconds"),
+            "data_source": info.get("data_source"), "commit": info.get("machine", {}).get(
+                "commit"), "machine": info.get("machine") or info.get("versions", {}).get(
+                "platform"), "metrics_sha256": file_digest(path)["sha256"]}
+
+
+def add_entries(results_file: str | Path, entries: list[dict], table: str = "",
+                about: str = "") -> dict:
+    """Add entries to a results file (replacing those of the same run and split); returns the
+    file's content."""
+    results_file = Path(results_file)
+    data = (json.loads(results_file.read_text()) if results_file.is_file()
+            else {"table": table or results_file.stem, "about": about, "entries": []})
+    if about:
+        data["about"] = about
+    keys = {(e["run"], e["split"]) for e in entries}
+    data["entries"] = [e for e in data["entries"] if (e["run"], e["split"]) not in keys]
+    data["entries"] += entries
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    results_file.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+    return data
+
+
+def _cell(values: list, percent: bool) -> str:
+    values = [v for v in values if v is not None]
+    if not values:
+        return "-"
+    scale, digits = (100.0, 2) if percent else (1.0, 3)
+    mean = scale * float(np.mean(values))
+    if len(values) == 1:
+        return f"{mean:.{digits}f}"
+    sd = scale * float(np.std(values, ddof=1))
+    return f"{mean:.{digits}f} +- {sd:.{digits}f}"
+
+
+def render(data: dict) -> str:
+    """The markdown table of a results file: one line per (row, method, epochs, split), the
+    mean +- sd over its seeds (n - 1), percentages where FIGURES say so."""
+    groups: dict[tuple, list[dict]] = {}
+    for item in data["entries"]:
+        groups.setdefault((item["row"], item["method"], item["epochs"], item["split"]),
+                          []).append(item)
+    head = ["row", "method", "epochs", "split", "seeds"] + [label for label, _, _ in FIGURES]
+    rows = []
+    for (row, method, epochs, split), items in sorted(groups.items(), key=lambda g: (
+            g[0][0], g[0][1], g[0][2])):
+        seeds = ", ".join(str(i["seed"]) for i in sorted(items, key=lambda i: i["seed"]))
+        rows.append([row, method, str(epochs), split, seeds] + [
+            _cell([i["figures"].get(label) for i in items], percent)
+            for label, _, percent in FIGURES])
+    return "\n".join(markdown_table(head, rows))
