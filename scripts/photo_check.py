@@ -28,10 +28,12 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
 
+    from infoae.console import start_backend
     from infoae.model.trained import load_run_with_data
     from infoae.transfer.images import prepare_photo
     from tests.photo_kinds import KINDS, photo
 
+    start_backend()  # Quietly, as the CLI does.
     run, data = load_run_with_data(args.run_dir, args.data_dir)
     images, labels = data.test
     picks = [int(np.flatnonzero(labels == d)[0]) for d in range(10)]
@@ -46,8 +48,13 @@ def main() -> None:
             print(f"{kind:16s} {table[kind]['read_right']:2d} / {len(picks)}  read as "
                   f"{read.tolist()}")
     if args.out:
-        Path(args.out).write_text(json.dumps({"run": str(args.run_dir), "kinds": table},
-                                             indent=2) + "\n")
+        from infoae.rundir import file_digest, load_run_config
+
+        config = load_run_config(args.run_dir)
+        Path(args.out).write_text(json.dumps({
+            "run": Path(args.run_dir).name, "dataset": data.name, "seed": config.train.seed,
+            "weights_sha256": file_digest(run.weights)["sha256"], "kinds": table},
+            indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -12,10 +12,11 @@ import infoae
 from infoae.data import load_mnist_sample, to_float
 
 run = infoae.load_run(sys.argv[1])
+resumable = infoae.load_run(sys.argv[1], checkpoint=True)  # The optimizers' state is here.
 _, (images, labels) = load_mnist_sample()
 images, labels = to_float(images[:32]), labels[:32]
 np.savez(sys.argv[2], codes=run.encode_style(images, normalised=False),
          reconstructions=run.reconstruct(images, labels),
          content=run.predict_content(images),
-         iterations=np.array([int(run.model.optimizer.iterations),
-                              int(run.model.adversary_optimizer.iterations)]))
+         iterations=np.array([int(resumable.model.optimizer.iterations),
+                              int(resumable.model.adversary_optimizer.iterations)]))
