@@ -204,7 +204,12 @@ def test_interrupt_names_the_run_and_swap_rows_are_bounded(tiny_run, tmp_path, c
     monkeypatch.setattr(train, "train_and_evaluate", interrupted)
     run_dir = tmp_path / "stopped"
     assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir)]) == 130
-    err = capsys.readouterr().err
+    err = capsys.readouterr().err  # Nothing to continue from: say so, not --resume.
+    assert "nothing was kept; run the same command again" in err and "--resume" not in err
+    (run_dir / "checkpoints").mkdir(parents=True)
+    (run_dir / "checkpoints" / "epoch-001.weights.h5").write_bytes(b"")
+    assert main(["train", "--config", QUICKSTART, "--run-dir", str(run_dir)]) == 130
+    err = capsys.readouterr().err  # A run with a checkpoint: the command that continues it.
     assert f"infoae train --resume --run-dir {run_dir}" in err and "RUN_DIR" not in err
     started = time.time()
     assert main(["swap", str(tiny_run), "--rows", "100000"]) == 2
