@@ -25,7 +25,7 @@ from infoae.tables import markdown_table
 FIGURES = (
     ("leak MLP", ("metrics", "style_leak_mlp"), True),
     ("floor", ("style_code", "floor", "majority"), True),
-    ("bits", ("style_code", "information", "style_leak_mlp", "bits"), False),
+    ("bits (of 3.32)", ("style_code", "information", "style_leak_mlp", "bits"), False),
     ("leak MLP unmapped", ("style_code", "leak_mlp_unnormalised"), True),
     ("leak linear", ("metrics", "style_leak_linear"), True),
     ("content", ("metrics", "content_acc"), True),
@@ -89,7 +89,8 @@ def render(data: dict) -> str:
     for item in data["entries"]:
         groups.setdefault((item["row"], item["method"], item["epochs"], item["split"]),
                           []).append(item)
-    head = ["row", "method", "epochs", "split", "seeds"] + [label for label, _, _ in FIGURES]
+    head = ["row", "method", "epochs", "split", "seeds"] + [
+        f"{label} %" if percent else label for label, _, percent in FIGURES]
     rows = []
     for (row, method, epochs, split), items in sorted(groups.items(), key=lambda g: (
             g[0][0], g[0][1], g[0][2])):
