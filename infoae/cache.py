@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from infoae import atomic
-from infoae.rundir import read_json, write_json
+from infoae.rundir import file_digest, read_json, write_json
 
 # Where cached entries are kept (INFOAE_CACHE overrides; "off" disables).
 DEFAULT_CACHE = Path.home() / ".cache" / "infoae"
@@ -71,10 +71,6 @@ def cached_array(kind: str, settings: dict, compute) -> tuple[np.ndarray, str]:
 ENTRY_KEY, ENTRY_DIGEST = "cache_entry_key", "cache_entry_weights_sha256"
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def cached_network(kind: str, settings: dict, build, train):
     """(network, info, "loaded" or "trained", key): build() with the weights of
     CACHE/kind/KEY.weights.h5 and the info of KEY.json where the entry exists, else
@@ -88,7 +84,8 @@ def cached_network(kind: str, settings: dict, build, train):
     if weights is not None and weights.is_file():
         try:
             info = read_json(info_file)
-            vouched = info.pop(ENTRY_KEY) == key and info.pop(ENTRY_DIGEST) == _sha256(weights)
+            digest = file_digest(weights)["sha256"]
+            vouched = info.pop(ENTRY_KEY) == key and info.pop(ENTRY_DIGEST) == digest
             if vouched and info:
                 network = build()
                 network.load_weights(weights)
@@ -100,7 +97,8 @@ def cached_network(kind: str, settings: dict, build, train):
         try:
             weights.parent.mkdir(parents=True, exist_ok=True)
             atomic.save_weights(network, weights)
-            write_json(info_file, {**info, ENTRY_KEY: key, ENTRY_DIGEST: _sha256(weights)})
+            digest = file_digest(weights)["sha256"]
+            write_json(info_file, {**info, ENTRY_KEY: key, ENTRY_DIGEST: digest})
         except OSError:
             pass  # A read-only or full cache only costs the next evaluation a retraining.
     return network, info, "trained", key

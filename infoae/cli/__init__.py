@@ -85,8 +85,9 @@ def main(argv=None) -> int:
 
 
 def _early_checks(args) -> None:
-    """The checks of the arguments that need no backend: a data directory that is not there,
-    a run directory that is not one, swap's row count."""
+    """Every check of the arguments that needs no backend, before anything is created: a data
+    directory that is not there, a run directory that is not one, swap's rows and styles,
+    class-map's pruning threshold."""
     from pathlib import Path
 
     from infoae.errors import InfoaeError
@@ -100,6 +101,11 @@ def _early_checks(args) -> None:
     if args.verb == "swap" and not 1 <= args.rows <= MAX_SWAP_ROWS:
         raise InfoaeError(f"--rows must be 1..{MAX_SWAP_ROWS}, got {args.rows}; draw several "
                           "grids (--out) for more style sources.")
+    if args.verb == "swap" and args.style and len(args.style) > MAX_SWAP_ROWS:
+        raise InfoaeError(f"--style takes at most {MAX_SWAP_ROWS} images, got {len(args.style)}")
+    prune_nats = getattr(args, "prune_nats", None)
+    if prune_nats is not None and not prune_nats >= 0:
+        raise InfoaeError(f"--prune-nats must be a number >= 0, got {prune_nats}")
     run_dir = getattr(args, "run_dir", None)
     if run_dir and args.verb not in ("train", "seeds"):
         load_run_config(run_dir)  # One line for a folder that is not a run directory.
@@ -112,11 +118,11 @@ def _interrupt_hint(args) -> str:
     if args.verb == "train" and run_dir:
         from pathlib import Path
 
-        from infoae.rundir import CHECKPOINT_DIR
+        from infoae.rundir import has_checkpoint
 
         if not Path(run_dir).is_dir():
             return " before its first checkpoint, so nothing was kept; run the same command again"
-        if not any((Path(run_dir) / CHECKPOINT_DIR).glob("*.h5")):
+        if not has_checkpoint(run_dir):
             return (" before its first checkpoint: nothing to continue from; start it again "
                     "with --overwrite")
         return f"; continue it with `infoae train --resume --run-dir {run_dir}`"

@@ -25,10 +25,8 @@ def add_parsers(verbs) -> None:
 
 def _report(args) -> None:
     from infoae.report import write_report
-    from infoae.rundir import load_run_config, run_lock
+    from infoae.rundir import run_lock
 
-    for run_dir in args.run_dirs:
-        load_run_config(run_dir)  # A clear line before anything is written.
     if len(args.run_dirs) == 1 and args.out is None:
         with run_lock(args.run_dirs[0], "infoae report"):
             page = write_report(args.run_dirs, None, args.data_dir)

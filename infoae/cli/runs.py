@@ -45,18 +45,11 @@ def add_parsers(verbs) -> None:
     class_map.add_argument("--no-evaluate", action="store_true", help="fit only")
 
 
-def _swap(args) -> None:
-    from infoae.errors import InfoaeError
-    from infoae.figures import MAX_SWAP_ROWS, save_swap_grid, swap_grid, write_swap_grid
+def _swap(args) -> None:  # Its arguments are checked by cli._early_checks.
+    from infoae.figures import save_swap_grid, swap_grid, write_swap_grid
     from infoae.model.trained import load_run_with_data
-    from infoae.rundir import load_run_config, run_lock
+    from infoae.rundir import run_lock
 
-    if not 1 <= args.rows <= MAX_SWAP_ROWS:
-        raise InfoaeError(f"--rows must be 1..{MAX_SWAP_ROWS}, got {args.rows}; draw several "
-                          "grids (--out) for more style sources.")
-    if args.style and len(args.style) > MAX_SWAP_ROWS:
-        raise InfoaeError(f"--style takes at most {MAX_SWAP_ROWS} images, got {len(args.style)}")
-    load_run_config(args.run_dir)  # A clear line before anything is created.
     with run_lock(args.run_dir, "infoae swap") if args.out is None else nullcontext():
         if args.style:
             import numpy as np
@@ -101,14 +94,10 @@ def _evaluate(args) -> None:
         print(f"Report:  {page}  (open it in a browser)")
 
 
-def _class_map(args) -> None:
-    from infoae.errors import InfoaeError
-    from infoae.rundir import load_run_config, run_lock
+def _class_map(args) -> None:  # Its arguments are checked by cli._early_checks.
+    from infoae.rundir import run_lock
     from infoae.training.style_code import refit_class_map
 
-    if args.prune_nats is not None and not args.prune_nats >= 0:
-        raise InfoaeError(f"--prune-nats must be a number >= 0, got {args.prune_nats}")
-    load_run_config(args.run_dir)  # A clear line before anything is created.
     with run_lock(args.run_dir, "infoae class-map"):
         refit_class_map(args.run_dir, args.kind, args.data_dir, args.prune_nats)
     print(f"Class map of {args.run_dir}: {args.kind} (config.toml and run.json updated).")

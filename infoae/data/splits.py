@@ -121,7 +121,6 @@ def load_data(config: DataConfig, seed: int = 0) -> DigitData:
     return data
 
 
-
 def scored_split(data: DigitData, split: str = "test") -> DigitData:
     """The data with the split an evaluation scores in the test position: the test split
     itself, or the validation split (held out of the training images) for choosing settings

@@ -172,7 +172,7 @@ def compare_table(run_dirs, group_seeds: bool = True, split: str = "test",
             f"{key} = {' / '.join(values)}" for key, values in differing.items()))
     if split != "test":
         lines.append("")
-        lines.append(f"Scored on the {split} split (metrics.{split}.json), not the test split.")
+        lines.append(f"Scored on the {split} split ({metrics_file(split)}), not the test split.")
     if any(len(group) > 1 for group in groups):
         lines.append("")
         lines.append("a +- b: mean and standard deviation (n - 1) over the seeds named in the row.")

@@ -76,12 +76,13 @@ def calibration(probabilities, classes, labels, bins: int = 15) -> dict:
     """Cross-entropy in bits of labels under a probe's probabilities (N, C) over classes, and
     the expected calibration error of its top-class confidence."""
     probabilities, labels = np.asarray(probabilities, np.float64), np.asarray(labels)
-    column = {int(c): j for j, c in enumerate(classes)}
-    true = np.array([probabilities[i, column[int(y)]] if int(y) in column else 0.0
-                     for i, y in enumerate(labels)])
+    classes = np.asarray(classes)  # Sorted, as scikit-learn's classes_ are.
+    column = np.minimum(np.searchsorted(classes, labels), len(classes) - 1)
+    true = np.where(classes[column] == labels,  # A label the probe never saw: probability 0.
+                    probabilities[np.arange(len(labels)), column], 0.0)
     ce_bits = float(np.mean(-np.log2(np.maximum(true, PROBABILITY_FLOOR))))
     confidence = probabilities.max(1)
-    correct = np.asarray(classes)[probabilities.argmax(1)] == labels
+    correct = classes[probabilities.argmax(1)] == labels
     which = np.minimum((confidence * bins).astype(int), bins - 1)
     ece = sum(abs(np.mean(correct[which == b]) - np.mean(confidence[which == b]))
               * np.mean(which == b) for b in range(bins) if np.any(which == b))

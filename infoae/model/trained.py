@@ -197,7 +197,8 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
         raise RunDirError(f"run.json in '{run_dir}' lists kept style dimensions {kept!r}; they "
                           f"must be a non-empty list of indices 0..{style_dim - 1}. The file is "
                           "damaged; restore it or train the run again.")
-    if Path(weights) == run_dir / FINAL_WEIGHTS:
+    final = Path(weights) == run_dir / FINAL_WEIGHTS  # (not a checkpoint or a file of one's own)
+    if final:
         _vouch_for_weights(run_dir, info)
     image_shape = tuple(info.get("image_shape", IMAGE_SHAPES.get(config.data.name, ())))
     model = build_model(config, image_shape, num_classes=int(info.get("num_classes", 10)),
@@ -211,14 +212,12 @@ def load_run(run_dir: str | Path, weights: str | Path | None = None,
     except Exception as error:  # h5py and Keras raise several types for bad files.
         raise RunDirError(f"cannot load weights '{weights}': {first_line(error)}; does "
                           "config.toml match the weights?") from None
-    if kept is not None and Path(weights) == run_dir / FINAL_WEIGHTS:
+    if kept is not None and final:
         # The final model's style code keeps only these dimensions (see model.prune_nats).
         mask = np.zeros(config.model.style_dim, np.float32)
         mask[kept] = 1.0
         model.style_mask = mask
-    class_maps, path = {}, None
-    if Path(weights) == run_dir / FINAL_WEIGHTS:
-        path = _class_map_path(run_dir, info)
+    class_maps, path = {}, _class_map_path(run_dir, info) if final else None
     if path is not None:
         try:
             class_maps = ClassMap.load_all(path)

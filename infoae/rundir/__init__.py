@@ -26,7 +26,7 @@ directory is ever executed.
 """
 
 from infoae.rundir.checkpoints import (checkpoint_index, checkpoint_problem, file_digest,
-                                       latest_checkpoint)
+                                       has_checkpoint, latest_checkpoint)
 from infoae.rundir.files import (CHECKPOINT_DIR, CLASS_MAP_FILE, CONFIG_FILE, FINAL_WEIGHTS,
                                  FORMAT_VERSION, KEYS_OF_OLDER_RUNS, LATEST_FILE, LOCK_FILE,
                                  LOCK_OWNER_FILE, LOSS_NETWORK_DIR, METRICS_FILE,
@@ -38,7 +38,8 @@ from infoae.rundir.lock import check_run_dir, prepare_run_dir, run_dir_contents,
 from infoae.rundir.vouch import (VOUCHED_FORMAT, checked_file, new_class_map_name,
                                  not_vouched_line, record, remove_unnamed_class_maps)
 
-__all__ = ["checkpoint_index", "checkpoint_problem", "file_digest", "latest_checkpoint",
+__all__ = ["checkpoint_index", "checkpoint_problem", "file_digest", "has_checkpoint",
+           "latest_checkpoint",
            "CHECKPOINT_DIR", "CLASS_MAP_FILE", "CONFIG_FILE", "FINAL_WEIGHTS", "FORMAT_VERSION",
            "KEYS_OF_OLDER_RUNS", "LATEST_FILE", "LOCK_FILE", "LOCK_OWNER_FILE",
            "LOSS_NETWORK_DIR", "METRICS_FILE", "OLD_CLASS_MAP_FILE", "RUN_FILE",

@@ -19,6 +19,14 @@ def file_digest(path: str | Path) -> dict:
     return {"size": Path(path).stat().st_size, "sha256": digest.hexdigest()}
 
 
+CHECKPOINT_PATTERN = "epoch-*.weights.h5"
+
+
+def has_checkpoint(run_dir: str | Path) -> bool:
+    """Whether the run directory holds a checkpoint file (whole or not)."""
+    return any((Path(run_dir) / CHECKPOINT_DIR).glob(CHECKPOINT_PATTERN))
+
+
 def checkpoint_index(run_dir: str | Path) -> tuple[list[dict], str]:
     """The kept checkpoints, newest first ({"epoch", "file"[, "size", "sha256"]}), and a note
     when latest.json is missing or damaged (then the checkpoint files themselves are listed,
@@ -38,7 +46,7 @@ def checkpoint_index(run_dir: str | Path) -> tuple[list[dict], str]:
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         note = f"{LATEST_FILE} is damaged ({type(error).__name__})"
     entries = []
-    for path in directory.glob("epoch-*.weights.h5"):
+    for path in directory.glob(CHECKPOINT_PATTERN):
         number = path.name[len("epoch-"):-len(".weights.h5")]
         if number.isdigit():
             entries.append({"epoch": int(number), "file": path.name})

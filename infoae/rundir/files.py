@@ -63,16 +63,17 @@ def machine() -> dict:
     import os
     import subprocess
 
-    cpu, flags = platform.processor() or "", set()
-    try:
+    cpu, flags = "", set()
+    try:  # Linux names the CPU's model here; platform.processor() gives only the architecture.
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name") and not cpu.strip(" x86_64"):
+            if line.startswith("model name") and not cpu:
                 cpu = line.split(":", 1)[1].strip()
             if line.startswith("flags"):
                 flags = set(line.split(":", 1)[1].split())
                 break
     except OSError:
         pass
+    cpu = cpu or platform.processor()
     commit = None
     source = Path(__file__).resolve().parents[2]
     try:

@@ -71,7 +71,7 @@ def named_class_map(info: dict) -> str | None:
     return entry.get("file") if isinstance(entry, dict) else None
 
 
-def new_class_map_name(run_dir: Path, info: dict, digest: str) -> str:
+def new_class_map_name(info: dict, digest: str) -> str:
     """A name for a new class map file that run.json does not name now: class_map.npz, or,
     where run.json names that one, class_map.<first 12 hex digits of its SHA-256>.npz."""
     if named_class_map(info) != CLASS_MAP_FILE:

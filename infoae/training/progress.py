@@ -7,9 +7,9 @@ is in logs/training.csv and TensorBoard.
 
 (lines of at most 100 characters; the monitor's line where train.monitor_size > 0: a quick
 reading on a few validation images, not the evaluation's figures, which `infoae evaluate`
-computes with a panel of probes on the test split). On a terminal the current epoch's progress is redrawn
-in place at most once a second (a carriage return, no backspaces); in a log file only the
-epoch lines appear.
+computes with a panel of probes on the test split). On a terminal the current epoch's
+progress is redrawn in place at most once a second (a carriage return, no backspaces); in a
+log file only the epoch lines appear.
 """
 
 from __future__ import annotations

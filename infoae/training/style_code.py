@@ -12,13 +12,13 @@ import numpy as np
 from infoae.config import Config
 from infoae.data import DigitData, load_data, to_float
 from infoae.errors import ConfigError
-from infoae.tables import wrap
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.class_map import (MIN_CODES_PER_CLASS, ClassMap, class_map_images,
                                     class_maps_bytes)
 from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, RUN_FILE,
                            new_class_map_name, read_run_info, record, remove_unnamed_class_maps,
                            write_json)
+from infoae.tables import wrap
 
 
 def prune(config: Config, model, data: DigitData) -> dict | None:
@@ -116,7 +116,7 @@ def write_class_maps(run_dir: Path, info: dict, class_maps: dict, fitted_on: str
         info.pop("class_map", None)
         return
     content = class_maps_bytes(class_maps)
-    name = new_class_map_name(run_dir, info, hashlib.sha256(content).hexdigest())
+    name = new_class_map_name(info, hashlib.sha256(content).hexdigest())
     write_bytes(run_dir / name, content)
     first = next(iter(class_maps.values()))
     shape = first.arrays["knots"].shape if first.kind == "gaussian" else None  # (C, L, D, K)

@@ -15,11 +15,11 @@ from infoae.config import Config, save_config
 from infoae.data import DigitData, load_data, make_dataset, to_float, training_batches
 from infoae.errors import ConfigError, RunDirError, first_line
 from infoae.model.trained import Run
-from infoae.rundir import (CHECKPOINT_DIR, CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION,
-                           LOSS_NETWORK_DIR, RUN_FILE, check_run_dir, latest_checkpoint,
-                           library_versions, load_run_config, machine, metrics_file, prepare_run_dir,
-                           read_json,
-                           read_run_info, record, run_dir_contents, run_lock, write_json)
+from infoae.rundir import (CONFIG_FILE, FINAL_WEIGHTS, FORMAT_VERSION, LOSS_NETWORK_DIR,
+                           RUN_FILE, check_run_dir, has_checkpoint, latest_checkpoint,
+                           library_versions, load_run_config, machine, metrics_file,
+                           prepare_run_dir, read_json, read_run_info, record, run_dir_contents,
+                           run_lock, write_json)
 from infoae.tables import wrap
 from infoae.training.distribute import split_cpu, strategy_for, worker_index
 from infoae.training.style_code import (check_class_map_data, commit_run_info, fit_class_maps,
@@ -67,7 +67,6 @@ def fit(config: Config, run_dir: Path, data: DigitData,
     from infoae.model.autoencoder import build_model
     from infoae.model.losses import uses_loss_network
 
-    check_training_data(config, data)
     steps_per_epoch = len(data.train[1]) // config.train.batch_size
     strategy = strategy_for(config)
     loss_network = None
@@ -171,17 +170,13 @@ def train_and_evaluate(config: Config, run_dir: str | Path, resume: bool = False
     except BaseException:
         # A new run that failed (or was interrupted) before its first checkpoint holds nothing
         # to continue from: leave no trace, so the same command can simply run again.
-        if created and not _has_weights(Path(run_dir)):
+        if created and not ((Path(run_dir) / FINAL_WEIGHTS).exists()
+                            or has_checkpoint(run_dir)):
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
     finally:
         if created and Path(run_dir).is_dir() and not run_dir_contents(Path(run_dir)):
             shutil.rmtree(run_dir, ignore_errors=True)  # Failed before writing: leave no trace.
-
-
-def _has_weights(run_dir: Path) -> bool:
-    """Whether a run directory holds a checkpoint or final weights (anything to continue from)."""
-    return (run_dir / FINAL_WEIGHTS).exists() or any((run_dir / CHECKPOINT_DIR).glob("*.h5"))
 
 
 def state_data_used(config: Config, data: DigitData) -> dict:
@@ -260,10 +255,10 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
         grid = write_swap_grid(run, data)
         info["status"] = "evaluated"
         write_json(run_dir / RUN_FILE, info)
-        split = config.evaluate.split  # The report page shows the test split's metrics.
-        if split == "test":
+        split, page = config.evaluate.split, None
+        if split == "test":  # The report page shows the test split's metrics.
             print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
-        page = write_run_report(run, data) if split == "test" else None
+            page = write_run_report(run, data)
         print(_summary(run_dir, info, format_metrics(report), grid, page, split))
     return report
 

@@ -95,13 +95,11 @@ def _opened(path: Path):
 
 def _read_picture(path: Path, channels: int) -> np.ndarray:
     with _opened(path) as opened:
-        if opened.mode.startswith("I;16") or opened.mode == "I":
-            # 16-bit grey: scale its full range, do not clip it to 8 bits.
-            grey = np.asarray(opened, np.float64) / 65535.0
-            image = np.repeat(grey[..., None], channels, axis=-1)
+        if channels == 1 or _sixteen_bit(opened):
+            image = np.repeat(_grey(opened)[..., None], channels, axis=-1)
         else:
-            image = np.asarray(opened.convert("L" if channels == 1 else "RGB"), np.float64) / 255.0
-    return image[..., None] if image.ndim == 2 else image
+            image = np.asarray(opened.convert("RGB"), np.float64) / 255.0
+    return image
 
 
 # MNIST's preparation: the digit scaled into a BOX x BOX square (aspect kept), then centred by
@@ -130,16 +128,21 @@ def prepare_photo(path: str | Path, image_shape) -> np.ndarray:
         if channels == 3:
             resized = upright.convert("RGB").resize((width, height), Image.LANCZOS)
             return np.asarray(resized, np.float32) / 255.0
-        grey = _grey(upright)
+        grey = np.clip(_grey(upright), 0.0, 1.0).astype(np.float32)
     return _mnist_like(grey, height, width, path)
 
 
+def _sixteen_bit(image) -> bool:
+    return image.mode.startswith("I;16") or image.mode == "I"
+
+
 def _grey(image) -> np.ndarray:
-    """A Pillow image as grey values in [0, 1]: 16-bit grey on its full range (Pillow's
-    convert("L") would clip it to 8 bits), anything else through Pillow's luminance."""
-    if image.mode.startswith("I;16") or image.mode == "I":
-        return np.clip(np.asarray(image, np.float64) / 65535.0, 0.0, 1.0).astype(np.float32)
-    return np.asarray(image.convert("L"), np.float32) / 255.0
+    """A Pillow image as grey values, 1.0 for white: 16-bit grey on its full range (Pillow's
+    convert("L") would clip it to 8 bits; a 32-bit "I" image may exceed 1), anything else
+    through Pillow's luminance."""
+    if _sixteen_bit(image):
+        return np.asarray(image, np.float64) / 65535.0
+    return np.asarray(image.convert("L"), np.float64) / 255.0
 
 
 def _strokes(grey: np.ndarray) -> np.ndarray:
