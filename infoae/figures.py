@@ -24,6 +24,37 @@ def swap_grid(run, style_images: np.ndarray) -> np.ndarray:
     return np.stack(columns, axis=1)
 
 
+def mosaic(grid: np.ndarray, gap: int = 2) -> np.ndarray:
+    """A (rows, columns, H, W, C) grid as one (rows*(H+gap)-gap, columns*(W+gap)-gap, C) image,
+    the cells apart by white gaps: one image to draw instead of one axes per cell."""
+    rows, columns, height, width, channels = grid.shape
+    out = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap, channels),
+                  np.float32)
+    for r in range(rows):
+        for c in range(columns):
+            top, left = r * (height + gap), c * (width + gap)
+            out[top:top + height, left:left + width] = grid[r, c]
+    return out
+
+
+def draw_grid(ax, grid: np.ndarray, row_labels=None, column_labels=None, fontsize=8) -> None:
+    """Draw a (rows, columns, H, W, C) grid in [0, 1] on one axes, with each column's label
+    above it and each row's to its left."""
+    rows, columns, height, width = grid.shape[:4]
+    gap = 2
+    image = mosaic(np.clip(grid, 0.0, 1.0), gap)
+    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0.0,
+              vmax=1.0, interpolation="nearest")
+    ax.xaxis.tick_top()
+    ax.set_xticks([c * (width + gap) + width / 2 - 0.5 for c in range(columns)],
+                  list(column_labels) if column_labels else [""] * columns, fontsize=fontsize)
+    ax.set_yticks([r * (height + gap) + height / 2 - 0.5 for r in range(rows)],
+                  list(row_labels) if row_labels else [""] * rows, fontsize=fontsize)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 def save_image_grid(grid: np.ndarray, path: str | Path, column_titles, title: str = "") -> Path:
     """Write a (rows, columns, H, W, C) grid of images in [0, 1] as a PNG."""
     import matplotlib
@@ -37,18 +68,8 @@ def save_image_grid(grid: np.ndarray, path: str | Path, column_titles, title: st
     titles = [textwrap.fill(t, 14) for t in column_titles]
     lines = max(t.count("\n") + 1 for t in titles)
     width = 1.1 if max(len(t) for t in column_titles) > 5 else 0.8
-    figure, axes = plt.subplots(rows, columns, figsize=(columns * width,
-                                                         rows * 0.8 + 0.4 + 0.2 * lines),
-                                squeeze=False)
-    for r in range(rows):
-        for c in range(columns):
-            image = grid[r, c]
-            axes[r, c].imshow(image[..., 0] if image.shape[-1] == 1 else image,
-                              cmap="gray", vmin=0.0, vmax=1.0)
-            axes[r, c].set_xticks([])
-            axes[r, c].set_yticks([])
-            if r == 0:
-                axes[r, c].set_title(titles[c], fontsize=9)
+    figure, ax = plt.subplots(figsize=(columns * width, rows * 0.8 + 0.4 + 0.2 * lines))
+    draw_grid(ax, grid, None, titles, fontsize=9)
     if title:
         figure.suptitle(title, fontsize=10)
     figure.tight_layout()

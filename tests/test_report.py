@@ -46,8 +46,18 @@ def test_report_verb_refreshes_a_run_and_compares_runs(trained_run, tmp_path, ca
     out = tmp_path / "both.html"
     assert main(["report", str(trained_run), str(copy), "--out", str(out)]) == 0
     page = out.read_text()
-    # Same settings and seed: two columns, the same figures in each.
+    # Same settings and seed: two columns, the same figures in each, beside the goals, with
+    # the runs' shared notice once, and each column's swap grid and curves side by side.
     assert page.count("<th>sample</th>") == 1 and page.count("<th>copy</th>") == 1
+    assert "<th>goal</th>" in page and "these runs used a sample" in page
+    assert page.count("offline 5,000-digit MNIST sample") == 1
+    report = json.loads((trained_run / "metrics.json").read_text())
+    content = f"{100 * report['metrics']['content_acc']:.2f}%"
+    status = "met" if report["metrics"]["content_acc"] >= 0.994 else "missed"
+    assert page.count(f'<td class="{status}">{content}</td>') == 2
+    for what in ("swap grid", "training curves"):
+        for name in ("sample", "copy"):
+            assert f'<img alt="{what} of {name}" src="data:image/png;base64,' in page
     twice = tmp_path / "twice.html"  # A run named twice is one column.
     assert main(["report", str(copy), str(copy), str(trained_run), "--out", str(twice)]) == 0
     assert twice.read_text().count("<th>copy</th>") == 1
