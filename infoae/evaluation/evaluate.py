@@ -160,16 +160,19 @@ def _swaps(run: Run, judges: dict, test_codes, n_test: int, settings) -> dict:
     swap_codes = test_codes[swap_sources]
     hits = {kind: [] for kind in judges}
     read_back, swapped_features, raw_round_trip = [], [], ([], [])
-    for label, swapped in run.each_label(swap_codes):
+    n = len(swap_codes)
+    for classes, swapped in run.label_chunks(swap_codes):  # Several classes per chunk.
+        labels = np.repeat(classes, n)
         for kind, (judge, _) in judges.items():
-            hits[kind].append(np.mean(judge_labels(judge, swapped) == label))
+            hits[kind] += list(np.mean((judge_labels(judge, swapped) == labels)
+                                       .reshape(len(classes), n), axis=1))
         own_code, mapped_code = run.style_codes(swapped)
-        read_back.append(mapped_code)
-        swapped_features.append(predict(features, swapped))
+        read_back += np.split(mapped_code, len(classes))
+        swapped_features += np.split(predict(features, swapped), len(classes))
         if "kept" in run.class_maps:  # the encoder's own code fed to the generator, and read back
-            labels = np.full(len(swap_codes), label)
-            raw_round_trip[0].append(run.generator_codes(swap_codes, labels))
-            raw_round_trip[1].append(own_code)
+            raw_round_trip[0].extend(np.split(run.generator_codes(
+                np.tile(swap_codes, (len(classes), 1)), labels), len(classes)))
+            raw_round_trip[1].extend(np.split(own_code, len(classes)))
     for kind, (_, info) in judges.items():
         info["swap_acc"] = float(np.mean(hits[kind]))
     strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])

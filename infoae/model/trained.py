@@ -15,6 +15,9 @@ from infoae.model.class_map import ClassMap
 from infoae.rundir import (FINAL_WEIGHTS, VOUCHED_FORMAT, checked_file, class_map_file,
                            latest_checkpoint, load_run_config, not_vouched_line, read_run_info)
 
+# The most images Run.label_chunks generates in one go (about 200 MB of 64x64 images).
+EACH_LABEL_IMAGES = 12000
+
 
 class Run:
     """A trained run: the model and helpers on images in [0, 1] shaped like the dataset."""
@@ -129,9 +132,21 @@ class Run:
 
     def each_label(self, style_codes):
         """(label, images) for every class label: each style code drawn as every class."""
+        n = len(style_codes)
+        for labels, images in self.label_chunks(style_codes):
+            for i, label in enumerate(labels):
+                yield int(label), images[i * n:(i + 1) * n]
+
+    def label_chunks(self, style_codes):
+        """(labels, images): the style codes drawn as several classes at once (class by class,
+        at most about EACH_LABEL_IMAGES images), so that each network is called on a few large
+        batches rather than once per class."""
         codes = np.asarray(style_codes, np.float32)
-        for label in range(self.num_classes):
-            yield label, self.generate(codes, np.full(len(codes), label))
+        per_call = max(1, EACH_LABEL_IMAGES // max(len(codes), 1))
+        for first in range(0, self.num_classes, per_call):
+            labels = np.arange(first, min(first + per_call, self.num_classes))
+            yield labels, self.generate(np.tile(codes, (len(labels), 1)),
+                                        np.repeat(labels, len(codes)))
 
     def swap(self, style_images, labels) -> np.ndarray:
         """The style of each image drawn as the given label."""
