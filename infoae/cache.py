@@ -80,6 +80,29 @@ def cached_network(kind: str, settings: dict, build, train):
     key = cache_key(settings)
     directory = cache_dir()
     weights = directory / kind / f"{key}.weights.h5" if directory else None
+    with _entry_lock(weights):  # Two processes wanting one entry: the second loads it.
+        return _cached_network(key, weights, build, train)
+
+
+def _entry_lock(path: Path | None):
+    """A lock on one cache entry (none where the cache is off or cannot be written)."""
+    import contextlib
+
+    from filelock import FileLock
+
+    if path is None:
+        return contextlib.nullcontext()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(path) + ".lock")
+        lock.acquire()
+    except OSError:
+        return contextlib.nullcontext()
+    lock.release()
+    return lock
+
+
+def _cached_network(key: str, weights: Path | None, build, train):
     info_file = weights.with_suffix("").with_suffix(".json") if weights else None
     if weights is not None and weights.is_file():
         try:

@@ -1,13 +1,27 @@
 """Shared fixtures: quiet TensorFlow, and a small config for fast training tests."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-# Judges trained by evaluations are cached for the session only, never in the user's cache.
-os.environ.setdefault("INFOAE_CACHE", __import__("tempfile").mkdtemp(prefix="infoae-cache-"))
-
-from pathlib import Path  # noqa: E402
+# Under xdist (`-n auto`) each worker computes on its share of the cores, so that N workers on N
+# cores do not each start N threads; subprocesses inherit the settings.
+_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
+if _workers > 1:
+    _threads = str(max(1, (os.cpu_count() or 1) // _workers))
+    for _name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ.setdefault(_name, _threads)
+    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false "
+                                       f"intra_op_parallelism_threads={_threads}")
+# Judges trained by evaluations are cached for the session only, never in the user's cache; the
+# workers of one xdist session share one (its entries are locked while one is trained).
+if "PYTEST_XDIST_TESTRUNUID" in os.environ:
+    _cache = Path(tempfile.gettempdir()) / f"infoae-cache-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
+    _cache.mkdir(exist_ok=True)
+    os.environ.setdefault("INFOAE_CACHE", str(_cache))
+os.environ.setdefault("INFOAE_CACHE", tempfile.mkdtemp(prefix="infoae-cache-"))
 
 import pytest  # noqa: E402
 
@@ -37,7 +51,26 @@ HEAVY_FIXTURES = {"trained_run", "baseline_runs", "perceptual_run", "jax_run", "
                   "loss_network"}
 
 
+# Tests that share a fixture of this suite run in one xdist worker (the README's command runs
+# `-n auto --dist loadgroup`), so that each fixture is built once: a module-scoped fixture's
+# tests in their module's group, a session-scoped one's (the trained run) in the "session"
+# group, with every module-scoped fixture of a module that also uses the session's (the
+# transfer tests need the trained run and the perceptual run). The rest go to a free worker.
+def _own_fixtures(item, scope: str) -> set[str]:
+    definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    return {name for name, defs in definitions.items()
+            if defs and defs[-1].scope == scope
+            and getattr(defs[-1].func, "__module__", "").startswith("tests")}
+
+
 def pytest_collection_modifyitems(config, items):
+    with_session = {item.module.__name__ for item in items if _own_fixtures(item, "session")}
     for item in items:
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+        module = item.module.__name__
+        if _own_fixtures(item, "session") or (module in with_session
+                                              and _own_fixtures(item, "module")):
+            item.add_marker(pytest.mark.xdist_group("session"))
+        elif _own_fixtures(item, "module"):
+            item.add_marker(pytest.mark.xdist_group(module))
