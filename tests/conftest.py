@@ -63,6 +63,7 @@ def _own_fixtures(item, scope: str) -> set[str]:
             and getattr(defs[-1].func, "__module__", "").startswith("tests")}
 
 
+@pytest.hookimpl(tryfirst=True)  # Before xdist's own, which reads the groups into node ids.
 def pytest_collection_modifyitems(config, items):
     with_session = {item.module.__name__ for item in items if _own_fixtures(item, "session")}
     for item in items:
