@@ -27,9 +27,19 @@ def test_a_table_is_the_mean_and_sd_over_seeds_of_its_data():
     assert lines[3].startswith("| A | infoae | 10 | validation | 0, 1 | 13.00 +- 1.41 | 11.35 +- 0.00 |")
 
 
+def test_transcribed_metrics_are_the_mean_and_sd_of_their_seeds():
+    data = {"metrics": [{"label": "leak", "unit": "percent1", "values": [0.1163, 0.1218, 0.1181],
+                         "seeds": [0, 1, 2], "goal": "<= 13%"},
+                        {"label": "slant err", "unit": "ratio2", "values": [0.4], "seeds": [0],
+                         "goal": "<= 0.25"}]}
+    lines = render(data).splitlines()
+    assert lines[2] == "| leak | 11.9% +- 0.3 | 0, 1, 2 | <= 13% |"
+    assert lines[3] == "| slant err | 0.40 | 0 | <= 0.25 |"
+
+
 # The results files that hold a table (others, such as photo_check.json, hold a check's output).
 TABLES = [path for path in sorted((ROOT / "results").glob("*.json"))
-          if "entries" in json.loads(path.read_text())]
+          if {"entries", "metrics"} & set(json.loads(path.read_text()))]
 
 
 @pytest.mark.parametrize("results_file", TABLES, ids=lambda p: p.name)

@@ -7,6 +7,10 @@ A file holds {"table": name, "about": text, "entries": [entry, ...]}; an entry i
 scored on one split: its row and method labels, seed, split, the figures (FIGURES), what was
 trained (epochs, the config keys that differ from the method's config file), and where it was
 made (commit, machine, data source, the metrics file's SHA-256).
+
+Figures whose run directories are gone are transcribed once into a file of metric rows
+{"table": name, "about": text, "metrics": [{"label", "values" (one per seed), "seeds",
+"unit" (one of UNITS), "goal", "source"}, ...]}, rendered as metric | mean +- sd | goal.
 """
 
 from __future__ import annotations
@@ -82,9 +86,31 @@ def _cell(values: list, percent: bool) -> str:
     return f"{mean:.{digits}f} +- {sd:.{digits}f}"
 
 
+# How a transcribed metric is shown: (scale, decimals, suffix).
+UNITS = {"percent1": (100.0, 1, "%"), "percent2": (100.0, 2, "%"), "ratio2": (1.0, 2, ""),
+         "ratio3": (1.0, 3, ""), "ratio4": (1.0, 4, "")}
+
+
+def render_metrics(data: dict) -> str:
+    """The markdown table of a file of transcribed metric rows: the mean +- sd (n - 1) over
+    the seeds of each, in its unit, beside its goal."""
+    rows = []
+    for metric in data["metrics"]:
+        scale, digits, suffix = UNITS[metric["unit"]]
+        values = scale * np.asarray(metric["values"], float)
+        cell = f"{values.mean():.{digits}f}{suffix}"
+        if len(values) > 1:
+            cell += f" +- {values.std(ddof=1):.{digits}f}"
+        rows.append([metric["label"], cell, ", ".join(str(s) for s in metric["seeds"]),
+                     metric["goal"]])
+    return "\n".join(markdown_table(["metric", "infoae", "seeds", "goal"], rows))
+
+
 def render(data: dict) -> str:
     """The markdown table of a results file: one line per (row, method, epochs, split), the
     mean +- sd over its seeds (n - 1), percentages where FIGURES say so."""
+    if "metrics" in data:
+        return render_metrics(data)
     groups: dict[tuple, list[dict]] = {}
     for item in data["entries"]:
         groups.setdefault((item["row"], item["method"], item["epochs"], item["split"]),
