@@ -6,15 +6,6 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-# Under xdist (`-n auto`) each worker computes on its share of the cores, so that N workers on N
-# cores do not each start N threads; subprocesses inherit the settings.
-_workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "0"))
-if _workers > 1:
-    _threads = str(max(1, (os.cpu_count() or 1) // _workers))
-    for _name in ("TF_NUM_INTRAOP_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        os.environ.setdefault(_name, _threads)
-    os.environ.setdefault("XLA_FLAGS", f"--xla_cpu_multi_thread_eigen=false "
-                                       f"intra_op_parallelism_threads={_threads}")
 # Judges trained by evaluations are cached for the session only, never in the user's cache; the
 # workers of one xdist session share one (its entries are locked while one is trained).
 if "PYTEST_XDIST_TESTRUNUID" in os.environ:
