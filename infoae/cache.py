@@ -12,6 +12,7 @@ or full cache only costs the next evaluation the computation.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -84,22 +85,24 @@ def cached_network(kind: str, settings: dict, build, train):
         return _cached_network(key, weights, build, train)
 
 
+@contextlib.contextmanager
 def _entry_lock(path: Path | None):
-    """A lock on one cache entry (none where the cache is off or cannot be written)."""
-    import contextlib
-
+    """Hold a lock on one cache entry (none where the cache is off or cannot be written)."""
     from filelock import FileLock
 
-    if path is None:
-        return contextlib.nullcontext()
+    lock = None
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            lock = FileLock(str(path) + ".lock")
+            lock.acquire()
+        except OSError:
+            lock = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(path) + ".lock")
-        lock.acquire()
-    except OSError:
-        return contextlib.nullcontext()
-    lock.release()
-    return lock
+        yield
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def _cached_network(key: str, weights: Path | None, build, train):

@@ -6,12 +6,9 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
-# Judges trained by evaluations are cached for the session only, never in the user's cache; the
-# workers of one xdist session share one (its entries are locked while one is trained).
-if "PYTEST_XDIST_TESTRUNUID" in os.environ:
-    _cache = Path(tempfile.gettempdir()) / f"infoae-cache-{os.environ['PYTEST_XDIST_TESTRUNUID']}"
-    _cache.mkdir(exist_ok=True)
-    os.environ.setdefault("INFOAE_CACHE", str(_cache))
+# Judges trained by evaluations are cached for the test run only, never in the user's cache.
+# Under -n the controller sets it before starting the workers, which inherit it: they share one
+# cache, whose entries are locked while one is trained.
 os.environ.setdefault("INFOAE_CACHE", tempfile.mkdtemp(prefix="infoae-cache-"))
 
 import pytest  # noqa: E402
@@ -44,8 +41,8 @@ HEAVY_FIXTURES = {"trained_run", "baseline_runs", "perceptual_run", "jax_run", "
 
 # Tests that share a fixture of this suite run in one xdist worker (the README's command runs
 # `-n auto --dist loadgroup`), so that each fixture is built once: a module-scoped fixture's
-# tests in their module's group, a session-scoped one's (the trained run) in the "session"
-# group, with every module-scoped fixture of a module that also uses the session's (the
+# tests in their module's group, a session-scoped one's (the trained run) in the "trained_run"
+# group, with every module-scoped fixture of a module that also uses the trained run (the
 # transfer tests need the trained run and the perceptual run). The rest go to a free worker.
 def _own_fixtures(item, scope: str) -> set[str]:
     definitions = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
@@ -56,13 +53,14 @@ def _own_fixtures(item, scope: str) -> set[str]:
 
 @pytest.hookimpl(tryfirst=True)  # Before xdist's own, which reads the groups into node ids.
 def pytest_collection_modifyitems(config, items):
-    with_session = {item.module.__name__ for item in items if _own_fixtures(item, "session")}
-    for item in items:
+    shared = {item: (_own_fixtures(item, "session"), _own_fixtures(item, "module"))
+              for item in items}
+    with_session = {item.module.__name__ for item, (session, _) in shared.items() if session}
+    for item, (session, module_scoped) in shared.items():
         if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
         module = item.module.__name__
-        if _own_fixtures(item, "session") or (module in with_session
-                                              and _own_fixtures(item, "module")):
-            item.add_marker(pytest.mark.xdist_group("session"))
-        elif _own_fixtures(item, "module"):
+        if session or (module in with_session and module_scoped):
+            item.add_marker(pytest.mark.xdist_group("trained_run"))
+        elif module_scoped:
             item.add_marker(pytest.mark.xdist_group(module))

@@ -61,5 +61,3 @@ def _load(run_dir: Path, data_dir: str | None):
         raise RunDirError(f"'{run_dir}' has no {METRICS_FILE}; run `infoae evaluate {run_dir}` "
                           "first.")
     return load_run_with_data(run_dir, data_dir)
-
-

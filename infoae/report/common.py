@@ -23,6 +23,18 @@ def fmt(value, percent: bool) -> str:
                                                   else f"{value:.4f}")
 
 
+def status(item, value, goal) -> str:
+    """"met" or "missed" for a headline figure (a (mean, sd) pair by its mean), "" where it or
+    its goal is absent."""
+    if value is None or goal is None:
+        return ""
+    return "met" if meets(item, value[0] if isinstance(value, tuple) else value, goal) else "missed"
+
+
+def goal_text(item, goal) -> str:
+    return "-" if goal is None else f"{'≥' if item.higher else '≤'} {fmt(goal, item.percent)}"
+
+
 def headline_rows(report: dict, dataset: str) -> list[dict]:
     """The headline figures of one metrics.json: label, value, goal, published, status."""
     rows = []
@@ -32,15 +44,12 @@ def headline_rows(report: dict, dataset: str) -> list[dict]:
         if value is None:
             continue
         goal = item.goals.get(goals_of)
-        status = "" if goal is None else ("met" if meets(item, value, goal) else "missed")
         rows.append({"label": item.label, "value": fmt(value, item.percent),
-                     "goal": "-" if goal is None else
-                     f"{'≥' if item.higher else '≤'} {fmt(goal, item.percent)}",
+                     "goal": goal_text(item, goal),
                      "published": "-" if item.published is None else
                      f"{fmt(item.published[0], item.percent)} ({item.published[1]})",
-                     "status": status})
+                     "status": status(item, value, goal)})
     return rows
-
 
 
 def png(figure) -> str:

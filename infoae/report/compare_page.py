@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from infoae.evaluation.compare import group_row, seed_groups
-from infoae.evaluation.targets import HEADLINE, meets, value_at
-from infoae.report.common import GOAL_DATASET, curves, fmt, template
+from infoae.evaluation.targets import HEADLINE, value_at
+from infoae.report.common import GOAL_DATASET, curves, fmt, goal_text, status, template
 from infoae.rundir import METRICS_FILE, read_metrics, read_run_info
 
 
@@ -20,20 +20,19 @@ def compare_page(run_dirs) -> str:
     groups = seed_groups(run_dirs)
     columns = [_column(group) for group in groups]
     datasets = {column["dataset"] for column in columns}
-    goals_of = GOAL_DATASET.get(*datasets, *datasets) if len(datasets) == 1 else None
+    goals_of = None  # Runs of several datasets have no common goals.
+    if len(datasets) == 1:
+        dataset = next(iter(datasets))
+        goals_of = GOAL_DATASET.get(dataset, dataset)
     table = []
     for item in HEADLINE:
         values = [column["values"].get(item.label) for column in columns]
         if all(v is None for v in values):
             continue
         goal = item.goals.get(goals_of) if goals_of else None
-        cells = [{"text": fmt(v, item.percent),
-                  "status": "" if v is None or goal is None else
-                  ("met" if meets(item, v[0] if isinstance(v, tuple) else v, goal) else "missed")}
-                 for v in values]
-        table.append({"label": item.label, "cells": cells,
-                      "goal": "-" if goal is None else
-                      f"{'≥' if item.higher else '≤'} {fmt(goal, item.percent)}"})
+        table.append({"label": item.label, "goal": goal_text(item, goal),
+                      "cells": [{"text": fmt(v, item.percent), "status": status(item, v, goal)}
+                                for v in values]})
     notices = {column["notice"] for column in columns if column["notice"]}
     sample = goals_of and any(d in GOAL_DATASET for d in datasets)
     return template("compare").render(
