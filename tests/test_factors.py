@@ -74,6 +74,24 @@ def test_syndigits_dataset_in_the_loader():
     assert data.factors["validation"].shape == (50, len(syndigits.FACTOR_NAMES))
 
 
+@pytest.mark.slow
+def test_the_factor_regressor_is_trained_once_and_then_read_from_the_cache(tmp_path,
+                                                                           monkeypatch):
+    from infoae.config import load_config
+    from infoae.data import load_data
+    from infoae.evaluation.factors import FactorRegressor
+
+    monkeypatch.setenv("INFOAE_CACHE", str(tmp_path))
+    config = load_config(None, ["data.name=syndigits", "data.syndigits_train_size=160",
+                                "data.syndigits_test_size=20", "data.validation_size=20"])
+    data = load_data(config.data, seed=0)
+    first = FactorRegressor(data, ["bg_r", "scale"], seed=0, epochs=1)
+    again = FactorRegressor(data, ["bg_r", "scale"], seed=0, epochs=1)
+    assert (first.info["cache"], again.info["cache"]) == ("trained", "loaded")
+    assert again.info["factors"] == ["bg_r", "scale"] and again.info["test_mae"] == first.info[
+        "test_mae"]
+
+
 # ---------------------------------------------------------------- morphometrics
 
 

@@ -113,16 +113,19 @@ class FactorRegressor:
                     "seed": seed, "data": data_fingerprint(data),
                     "targets": array_digest(targets)}
 
+        described = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "
+                                     "factors, trained on real train images",
+                     "epochs": epochs, "factors": list(names)}
+
         def train():
             standardised = ((targets - self.mean) / self.scale).astype(np.float32)
-            return fit_classifier(build, data.train[0], standardised, epochs, seed, "mse")[0], {}
+            network = fit_classifier(build, data.train[0], standardised, epochs, seed, "mse")[0]
+            return network, dict(described)  # The entry's info: an empty one is not loaded.
 
         self.model, _, how, _ = cached_network("factor_regressors", settings, build, train)
         test_targets = data.factors["test"][:, columns]
         predicted = self.predict(to_float(data.test[0]))
-        self.info = {"architecture": "4 conv (32,32,64,64) + dense 128, MSE on standardised "
-                                     "factors, trained on real train images",
-                     "epochs": epochs, "factors": list(names), "cache": how,
+        self.info = {**described, "cache": how,
                      "test_mae": np.mean(np.abs(predicted - test_targets), axis=0).tolist()}
 
     def predict(self, images: np.ndarray) -> np.ndarray:
