@@ -8,6 +8,8 @@ write into a docs page) the table made from that file alone.
     python3 scripts/results_table.py render results/like_for_like.json
     # rewrite the table between <!-- results/NAME.json --> and <!-- end --> in a page:
     python3 scripts/results_table.py render results/like_for_like.json --into docs/results.md
+    # a view of a file (the rows with a goal), between <!-- results/NAME.json goals --> and <!-- end -->:
+    python3 scripts/results_table.py render results/syndigits_default.json --view goals --into README.md
 """
 
 from __future__ import annotations
@@ -21,12 +23,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def render_into(page: Path, results_file: str, table: str) -> None:
-    """Replace the table between the page's markers for results_file."""
+def render_into(page: Path, results_file: str, table: str, view: str = "") -> None:
+    """Replace the table between the page's markers for results_file (and the view)."""
     text = page.read_text()
-    pattern = re.compile(rf"(<!-- {re.escape(results_file)} -->\n).*?(<!-- end -->)", re.S)
+    marker = f"{results_file} {view}".strip()
+    pattern = re.compile(rf"(<!-- {re.escape(marker)} -->\n).*?(<!-- end -->)", re.S)
     if not pattern.search(text):
-        raise SystemExit(f"{page} has no '<!-- {results_file} -->' ... '<!-- end -->' markers")
+        raise SystemExit(f"{page} has no '<!-- {marker} -->' ... '<!-- end -->' markers")
     page.write_text(pattern.sub(lambda m: m.group(1) + table + "\n" + m.group(2), text))
 
 
@@ -41,6 +44,7 @@ def main() -> None:
     show = verbs.add_parser("render")
     show.add_argument("results_file")
     show.add_argument("--into", help="a markdown page with the table's markers")
+    show.add_argument("--view", default="", help="goals: only the rows with a goal, in short")
     args = parser.parse_args()
 
     from infoae.evaluation.results import add_entries, entry, render
@@ -51,9 +55,10 @@ def main() -> None:
         data = add_entries(args.results_file, entries, about=args.about)
     else:
         data = json.loads(Path(args.results_file).read_text())
-    table = render(data)
+    view = getattr(args, "view", "")
+    table = render(data, view)
     if getattr(args, "into", None):
-        render_into(Path(args.into), args.results_file, table)
+        render_into(Path(args.into), args.results_file, table, view)
     print(table)
 
 

@@ -37,6 +37,27 @@ def test_transcribed_metrics_are_the_mean_and_sd_of_their_seeds():
     assert lines[3] == "| slant err | 0.40 | 0 | <= 0.25 |"
 
 
+def test_methods_side_by_side_show_each_cell_as_kept_and_the_best_mean_in_bold():
+    data = {"columns": ["ours", "theirs"], "metrics": [
+        {"label": "leak", "unit": "ratio3", "best": "min",
+         "cells": [[0.11, 0.13], {"mean": 0.9, "sd": 0.01, "note": "their probe"}]},
+        {"label": "content", "unit": "percent2", "best": "max", "cells": [[0.99], [0.995]]},
+        {"label": "epochs", "cells": ["10", "3 (64)"]}]}
+    lines = render(data).splitlines()
+    assert lines[0] == "| metric | ours | theirs |"
+    assert lines[2] == "| leak | **0.120 +- 0.014** | 0.900 +- 0.010 (their probe) |"
+    assert lines[3] == "| content | 99.00% | **99.50%** |"
+    assert lines[4] == "| epochs | 10 | 3 (64) |"
+
+
+def test_a_seeds_layout_shows_each_seed_then_the_mean_and_sd():
+    data = {"layout": "seeds", "seeds": [0, 1, 2], "metrics": [
+        {"label": "FDD", "unit": "ratio0", "values": [373, 602, 467], "goal": "<= 360"}]}
+    lines = render(data).splitlines()
+    assert lines[0] == "| metric | seed 0 | seed 1 | seed 2 | mean +- sd | goal |"
+    assert lines[2] == "| FDD | 373 | 602 | 467 | 481 +- 115 | <= 360 |"
+
+
 # The results files that hold a table (others, such as photo_check.json, hold a check's output).
 TABLES = [path for path in sorted((ROOT / "results").glob("*.json"))
           if {"entries", "metrics"} & set(json.loads(path.read_text()))]
@@ -45,11 +66,36 @@ TABLES = [path for path in sorted((ROOT / "results").glob("*.json"))
 @pytest.mark.parametrize("results_file", TABLES, ids=lambda p: p.name)
 def test_every_table_in_the_docs_is_its_results_file(results_file):
     name = f"results/{results_file.name}"
-    table = render(json.loads(results_file.read_text()))
+    data = json.loads(results_file.read_text())
     found = []
     for page in PAGES:
-        for match in re.finditer(rf"<!-- {re.escape(name)} -->\n(.*?)<!-- end -->",
+        for match in re.finditer(rf"<!-- {re.escape(name)}( \w+)? -->\n(.*?)<!-- end -->",
                                  page.read_text(), re.S):
             found.append(page.name)
-            assert match.group(1).strip() == table.strip(), page.name
+            table = render(data, (match.group(1) or "").strip())
+            assert match.group(2).strip() == table.strip(), page.name
     assert found, f"no page shows {name}"
+
+
+# Figures the README quotes from the literature, each with its own protocol beside it.
+PUBLISHED = {"17.56": "Jha et al."}
+
+
+def test_every_figure_in_the_readmes_results_is_a_figure_of_its_tables():
+    """The README's results section states no figure its data tables do not hold: each
+    percentage or decimal in its prose is a table figure at the prose's precision."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## What it measures now"):]
+    section = section[:section.index("\n## ", 1)]
+    tables = "\n".join(re.findall(r"<!-- results/.*? -->\n(.*?)<!-- end -->", section, re.S))
+    prose = re.sub(r"<!-- results/.*? -->\n.*?<!-- end -->|```.*?```|`[^`]*`|\]\([^)]*\)", " ",
+                   section, flags=re.S)
+    figures = [float(x) for x in re.findall(r"\d+\.\d+|\d+", tables)]
+    assert tables and prose.strip()
+    for shown in re.findall(r"(\d+(?:\.\d+)?)%|\b(\d+\.\d+)\b", prose):
+        shown = shown[0] or shown[1]
+        if shown in PUBLISHED:
+            assert PUBLISHED[shown] in prose, shown
+            continue
+        decimals = len(shown.split(".")[1]) if "." in shown else 0
+        assert any(abs(round(f, decimals) - float(shown)) < 1e-9 for f in figures), shown

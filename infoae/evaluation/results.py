@@ -10,7 +10,12 @@ made (commit, machine, data source, the metrics file's SHA-256).
 
 Figures whose run directories are gone are transcribed once into a file of metric rows
 {"table": name, "about": text, "metrics": [{"label", "values" (one per seed), "seeds",
-"unit" (one of UNITS), "goal", "source"}, ...]}, rendered as metric | mean +- sd | goal.
+"unit" (one of UNITS), "goal", "source"}, ...]}, rendered as metric | mean +- sd | seeds |
+goal; with "layout": "seeds" (and the file's "seeds"), as metric | one column per seed |
+mean +- sd | goal. A file with "columns" (methods or configs side by side) holds per metric
+one cell per column: a list of per-seed values, {"mean", "sd"} where only those were kept,
+or text; a cell may carry a "note" shown after it, and a metric's "best" ("min" or "max")
+sets the best mean in bold.
 """
 
 from __future__ import annotations
@@ -87,8 +92,61 @@ def _cell(values: list, percent: bool) -> str:
 
 
 # How a transcribed metric is shown: (scale, decimals, suffix).
-UNITS = {"percent1": (100.0, 1, "%"), "percent2": (100.0, 2, "%"), "ratio2": (1.0, 2, ""),
-         "ratio3": (1.0, 3, ""), "ratio4": (1.0, 4, "")}
+UNITS = {"percent1": (100.0, 1, "%"), "percent2": (100.0, 2, "%"), "ratio0": (1.0, 0, ""),
+         "ratio1": (1.0, 1, ""), "ratio2": (1.0, 2, ""), "ratio3": (1.0, 3, ""),
+         "ratio4": (1.0, 4, "")}
+
+
+def _number(value: float, unit: str) -> str:
+    scale, digits, suffix = UNITS[unit]
+    return f"{scale * value:.{digits}f}{suffix}"
+
+
+def _mean_sd(mean: float, sd: float | None, unit: str) -> str:
+    """mean +- sd in the unit (the suffix after the mean only); the mean alone without sd."""
+    scale, digits, _ = UNITS[unit]
+    return _number(mean, unit) + ("" if sd is None else f" +- {scale * sd:.{digits}f}")
+
+
+def _summary(cell, unit: str) -> tuple[str, float | None]:
+    """A transcribed cell as text, and its mean (None for a text cell)."""
+    if isinstance(cell, str):
+        return cell, None
+    if isinstance(cell, dict) and "mean" in cell:
+        mean, sd = cell["mean"], cell.get("sd")
+    else:
+        values = np.asarray(cell["values"] if isinstance(cell, dict) else cell, float)
+        mean = float(values.mean())
+        sd = float(values.std(ddof=1)) if len(values) > 1 else None
+    return _mean_sd(mean, sd, unit), mean
+
+
+def render_columns(data: dict) -> str:
+    """The markdown table of a file whose metrics hold one cell per column."""
+    rows = []
+    for metric in data["metrics"]:
+        cells = [_summary(cell, metric.get("unit", "ratio4")) for cell in metric["cells"]]
+        means = [m for _, m in cells if m is not None]
+        best = {"min": min, "max": max}.get(metric.get("best", ""))
+        top = best(means) if best and len(means) > 1 else None
+        shown = []
+        for (text, mean), cell in zip(cells, metric["cells"]):
+            text = f"**{text}**" if top is not None and mean == top else text
+            note = cell.get("note") if isinstance(cell, dict) else None
+            shown.append(f"{text} ({note})" if note else text)
+        rows.append([metric["label"], *shown])
+    return "\n".join(markdown_table(["metric", *data["columns"]], rows))
+
+
+def render_seeds(data: dict) -> str:
+    """The markdown table of transcribed metric rows, one column per seed."""
+    rows = []
+    for metric in data["metrics"]:
+        unit, values = metric["unit"], np.asarray(metric["values"], float)
+        rows.append([metric["label"], *(_number(v, unit) for v in values),
+                     _mean_sd(values.mean(), values.std(ddof=1), unit), metric.get("goal", "")])
+    head = ["metric", *(f"seed {s}" for s in data["seeds"]), "mean +- sd", "goal"]
+    return "\n".join(markdown_table(head, rows))
 
 
 def render_metrics(data: dict) -> str:
@@ -106,9 +164,23 @@ def render_metrics(data: dict) -> str:
     return "\n".join(markdown_table(["metric", "infoae", "seeds", "goal"], rows))
 
 
-def render(data: dict) -> str:
+# What a page may show of a file of transcribed metric rows besides its own layout: "goals",
+# the rows that have a goal, as metric | mean +- sd | seeds | goal (the README's short form).
+VIEWS = ("goals",)
+
+
+def render(data: dict, view: str = "") -> str:
     """The markdown table of a results file: one line per (row, method, epochs, split), the
-    mean +- sd over its seeds (n - 1), percentages where FIGURES say so."""
+    mean +- sd over its seeds (n - 1), percentages where FIGURES say so; or the table of its
+    transcribed metrics, in the file's layout or the view named (VIEWS)."""
+    if view == "goals":
+        return render_metrics({**data, "metrics": [m for m in data["metrics"] if m.get("goal")]})
+    if view:
+        raise ValueError(f"unknown view {view!r}: one of {', '.join(VIEWS)}")
+    if "columns" in data:
+        return render_columns(data)
+    if data.get("layout") == "seeds":
+        return render_seeds(data)
     if "metrics" in data:
         return render_metrics(data)
     groups: dict[tuple, list[dict]] = {}
