@@ -8,6 +8,7 @@ morphometrics speed, the MLP probes' speed with one BLAS thread against several,
     python3 scripts/bench.py --time-to-target --data-dir $MNIST_DIR
     KERAS_BACKEND=jax python3 scripts/bench.py      # the same on JAX (on a GPU where JAX sees one)
     python3 scripts/bench.py --config configs/paper.toml --json outputs/bench-paper.json
+    python3 scripts/bench.py --evaluate outputs/mnist --data-dir $MNIST_DIR   # evaluate's stages
 
 Every number is measured in this process on this machine; the table is printed and written as
 JSON (default outputs/bench.json). Training throughput is the steady state: the first
@@ -25,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -319,6 +321,64 @@ DECODERS = {
 }
 
 
+EVALUATION_STAGES = ("codes", "judges", "swaps", "probes", "factors")
+
+
+def evaluation_stages(run_dir: str, data_dir: str = "", split: str = "test") -> dict:
+    """`infoae evaluate` of a copy of run_dir, cold (an empty evaluation cache: the judges,
+    the factor regressor and the morphometrics computed) and then warm (the same cache), in
+    subprocesses as a user runs it: each stage's seconds (metrics.json's stage_seconds), the
+    evaluation's, the report's and the whole command's, and the run's training time."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from infoae.rundir import metrics_file, read_json
+
+    info = read_json(Path(run_dir) / "run.json")
+    result = {"run": str(run_dir), "split": split, "train_s": info.get("train_seconds")}
+    with tempfile.TemporaryDirectory(prefix="infoae-bench-") as scratch:
+        copy = Path(scratch) / "run"
+        shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("checkpoints", ".lock*"))
+        command = [sys.executable, "-m", "infoae.cli", "evaluate", str(copy), "--split", split]
+        command += ["--data-dir", data_dir] if data_dir else []
+        env = {**os.environ, "INFOAE_CACHE": str(Path(scratch) / "cache")}
+        for state in ("cold", "warm"):
+            print(f"Evaluating a copy of {run_dir} ({state} cache)...", flush=True)
+            started = time.perf_counter()
+            done = subprocess.run(command, env=env, capture_output=True, text=True)
+            wall = time.perf_counter() - started
+            if done.returncode:
+                raise SystemExit(f"infoae evaluate failed ({done.returncode}):\n"
+                                 + done.stdout[-2000:] + done.stderr[-2000:])
+            report = read_json(copy / metrics_file(split))
+            page = re.search(r"^  report: (\d+) s$", done.stdout, re.M)
+            page_s = float(page.group(1)) if page else 0.0
+            result[state] = {**report.get("stage_seconds", {}),
+                             "evaluation": report["elapsed_s"], "report": page_s,
+                             "start": round(wall - report["elapsed_s"] - page_s, 1),
+                             "command": round(wall, 1)}
+    return result
+
+
+def print_evaluation_stages(result: dict) -> None:
+    print(f"\n`infoae evaluate` of {result['run']} ({result['split']} split), seconds:")
+    _print_header("| stage | cold | warm |")
+    names = [*EVALUATION_STAGES, "evaluation", "report", "start", "command"]
+    for name in names:
+        cold, warm = result["cold"].get(name), result["warm"].get(name)
+        if cold is None and warm is None:
+            continue
+        shown = {"evaluation": "evaluation (the stages)", "command": "the whole command",
+                 "report": "the report (t-SNE, traversals)",
+                 "start": "start-up and loading (imports, the run, the data)"}.get(name, name)
+        print(f"| {shown} | {cold:.1f} | {warm:.1f} |")
+    if result.get("train_s"):
+        print(f"The job (training {result['train_s']:.0f} s + the evaluate command): "
+              f"{result['train_s'] + result['cold']['command']:.0f} s cold, "
+              f"{result['train_s'] + result['warm']['command']:.0f} s warm")
+
+
 def _print_header(header: str) -> None:
     """A markdown table's header row and its separator."""
     print(header)
@@ -332,9 +392,10 @@ def _on(flag: bool) -> str:
 def machine() -> dict:
     import keras
 
-    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "keras_backend": keras.backend.backend(), "keras": keras.__version__,
-            "python": platform.python_version()}
+    from infoae.rundir.files import machine as run_machine
+
+    info = {**run_machine(), "keras_backend": keras.backend.backend(),
+            "keras": keras.__version__, "python": platform.python_version()}
     if keras.backend.backend() == "jax":
         import jax
 
@@ -366,11 +427,25 @@ def main(argv=None) -> int:
     parser.add_argument("--decoders", action="store_true",
                         help="also time the generator variants (kernel, width, upsampling)")
     parser.add_argument("--json", default=str(ROOT / "outputs" / "bench.json"))
+    parser.add_argument("--evaluate", metavar="RUN_DIR",
+                        help="instead: time each stage of `infoae evaluate` of (a copy of) "
+                             "this run, cold and warm (--data-dir as for the run, --split)")
+    parser.add_argument("--split", choices=("test", "validation"), default="test")
     args = parser.parse_args(argv)
 
     from infoae.config import PRECISIONS, load_config
 
     report = {"machine": machine(), "command": " ".join(["scripts/bench.py"] + sys.argv[1:])}
+    if args.evaluate:
+        report["evaluation_stages"] = evaluation_stages(args.evaluate, args.data_dir, args.split)
+        print_evaluation_stages(report["evaluation_stages"])
+        m = report["machine"]
+        print(f"Machine: {m['cpu']}, {m['cores']} cores, {', '.join(m['cpu_flags'])}, "
+              f"Keras on {m['keras_backend']}")
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=2))
+        print(f"JSON: {args.json}")
+        return 0
     print("Measuring the peak (matmul and 3x3 convolution, float32 and bfloat16)...")
     peaks = {}
     for dtype in ("float32", "bfloat16"):

@@ -35,7 +35,7 @@ def trained_run(tmp_path_factory):
 
 # Fixtures that train or evaluate a model: a test that needs one is in the slow tier
 # (pytest -m "not slow" leaves it out), as is a test marked slow itself.
-HEAVY_FIXTURES = {"trained_run", "baseline_runs", "perceptual_run", "jax_run", "tiny_run",
+HEAVY_FIXTURES = {"trained_run", "baseline_run", "perceptual_run", "jax_run", "tiny_run",
                   "loss_network"}
 
 
@@ -51,6 +51,14 @@ def _own_fixtures(item, scope: str) -> set[str]:
             and getattr(defs[-1].func, "__module__", "").startswith("tests")}
 
 
+def _instances(item, fixtures: set[str]) -> str:
+    """Which instance of each parametrized module-scoped fixture the test needs ("" where
+    none is parametrized): tests of one instance share a group, other instances go to other
+    workers."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return "".join(f"[{params[name]}]" for name in sorted(fixtures) if name in params)
+
+
 @pytest.hookimpl(tryfirst=True)  # Before xdist's own, which reads the groups into node ids.
 def pytest_collection_modifyitems(config, items):
     shared = {item: (_own_fixtures(item, "session"), _own_fixtures(item, "module"))
@@ -63,4 +71,4 @@ def pytest_collection_modifyitems(config, items):
         if session or (module in with_session and module_scoped):
             item.add_marker(pytest.mark.xdist_group("trained_run"))
         elif module_scoped:
-            item.add_marker(pytest.mark.xdist_group(module))
+            item.add_marker(pytest.mark.xdist_group(module + _instances(item, module_scoped)))

@@ -39,37 +39,40 @@ TINY_RUNS = {"cyclevae": ["train.epochs=2"],
 @pytest.mark.slow
 @pytest.mark.backends
 @pytest.mark.skipif(not ON_JAX, reason="the TensorFlow run trains each method at full test size")
-def test_each_method_trains_on_jax(tmp_path):
+@pytest.mark.parametrize("kind", sorted(TINY_RUNS))
+def test_each_method_trains_on_jax(tmp_path, kind):
     """On JAX (the GPU path): each method's own training step runs and lowers its
-    reconstruction, the run loads, and one of them is evaluated and drawn."""
+    reconstruction, the run loads; the cycle-consistent VAE is evaluated, LORD drawn (one
+    test per method, so that the workers share them)."""
     from infoae.model.trained import load_run
     from infoae.rundir import read_json
 
-    for kind, overrides in TINY_RUNS.items():
-        run_dir = tmp_path / kind
-        assert main(["train", "--config", kind, "--run-dir", str(run_dir), "--no-evaluate",
-                     *sets(TINY + overrides)]) == 0
-        values = _column(run_dir, "reconstruction")
-        assert np.all(np.isfinite(values)) and values[1] < values[0], f"{kind}: {values}"
-        run = load_run(run_dir)
-        assert run.encode_style(np.zeros((2, 28, 28, 1), "float32")).shape == (2, 16)
-    assert main(["evaluate", str(tmp_path / "cyclevae")]) == 0
-    metrics = read_json(tmp_path / "cyclevae" / "metrics.json")["metrics"]
-    for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
-        assert 0.0 <= metrics[key] <= 1.0, key
-    assert main(["swap", str(tmp_path / "lord")]) == 0
-    assert (tmp_path / "lord" / "figures" / "swap_grid.png").stat().st_size > 1000
+    run_dir = tmp_path / kind
+    assert main(["train", "--config", kind, "--run-dir", str(run_dir), "--no-evaluate",
+                 *sets(TINY + TINY_RUNS[kind])]) == 0
+    values = _column(run_dir, "reconstruction")
+    assert np.all(np.isfinite(values)) and values[1] < values[0], f"{kind}: {values}"
+    run = load_run(run_dir)
+    assert run.encode_style(np.zeros((2, 28, 28, 1), "float32")).shape == (2, 16)
+    if kind == "cyclevae":
+        assert main(["evaluate", str(run_dir)]) == 0
+        metrics = read_json(run_dir / "metrics.json")["metrics"]
+        for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
+            assert 0.0 <= metrics[key] <= 1.0, key
+    else:
+        assert main(["swap", str(run_dir)]) == 0
+        assert (run_dir / "figures" / "swap_grid.png").stat().st_size > 1000
 
 
-@pytest.fixture(scope="module")
-def baseline_runs(tmp_path_factory):
-    """Each method trained on the sample: {kind: run directory}."""
-    runs = {}
-    for kind, overrides in RUNS.items():
-        runs[kind] = tmp_path_factory.mktemp(kind) / "run"
-        assert main(["train", "--config", kind, "--run-dir", str(runs[kind]), "--no-evaluate",
-                     *sets(SMALL + overrides)]) == 0
-    return runs
+@pytest.fixture(scope="module", params=sorted(RUNS))
+def baseline_run(request, tmp_path_factory):
+    """One method trained on the sample (one fixture instance per method, each in its own
+    xdist group, so the workers train them side by side): (kind, run directory)."""
+    kind = request.param
+    run_dir = tmp_path_factory.mktemp(kind) / "run"
+    assert main(["train", "--config", kind, "--run-dir", str(run_dir), "--no-evaluate",
+                 *sets(SMALL + RUNS[kind])]) == 0
+    return kind, run_dir
 
 
 def _column(run_dir, name):
@@ -78,12 +81,11 @@ def _column(run_dir, name):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("kind", sorted(RUNS))
-def test_each_method_learns_on_the_sample(baseline_runs, kind):
+def test_each_method_learns_on_the_sample(baseline_run):
     from infoae.data import load_data, to_float
     from infoae.model.trained import load_run
 
-    run_dir = baseline_runs[kind]
+    kind, run_dir = baseline_run
     run = load_run(run_dir)
     assert type(run.model).__name__ == {"cyclevae": "CycleVAE", "lord": "Lord"}[kind]
     data = load_data(run.config.data, 0)
@@ -104,11 +106,12 @@ def test_each_method_learns_on_the_sample(baseline_runs, kind):
 
 
 @pytest.mark.slow
-def test_a_method_is_evaluated_and_drawn_like_the_info_autoencoder(baseline_runs):
+@pytest.mark.parametrize("baseline_run", ["cyclevae"], indirect=True)
+def test_a_method_is_evaluated_and_drawn_like_the_info_autoencoder(baseline_run):
     """One method suffices: evaluation reads the Run API they share."""
     from infoae.rundir import read_json
 
-    run_dir = baseline_runs["cyclevae"]
+    _, run_dir = baseline_run
     assert main(["evaluate", str(run_dir)]) == 0
     metrics = read_json(run_dir / "metrics.json")["metrics"]
     for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):

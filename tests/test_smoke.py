@@ -37,6 +37,9 @@ def test_the_whole_job_writes_every_file(tiny_job):
     for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
         assert 0.0 <= report["metrics"][key] <= 1.0, key
     assert report["n"]["swap_sources"] == 20 and "factors" in report
+    stages = report["stage_seconds"]  # Each stage's own time (scripts/bench.py --evaluate).
+    assert set(stages) == {"codes", "judges", "swaps", "probes", "factors"}
+    assert all(v >= 0 for v in stages.values()) and sum(stages.values()) <= report["elapsed_s"] + 1
     # The final weights hold no optimizer state (the checkpoints do, for --resume).
     import h5py
 

@@ -86,8 +86,7 @@ def _evaluate(args) -> None:
             save_config(config, Path(args.run_dir) / CONFIG_FILE)
         page = None
         if not args.checkpoint and split == "test":
-            print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
-            page = write_run_report(run, data)
+            page = write_run_report(run, data, say=True)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / metrics_file(split)}")
     if page:

@@ -63,22 +63,24 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     n_probe = min(settings.probe_train_size, len(data.train[1]))
     probe_images, probe_labels = to_float(data.train[0][:n_probe]), data.train[1][:n_probe]
 
-    last = [started]
+    last, stage_seconds = [started], {}
 
-    def stage(what: str) -> None:  # Each stage's own time, and the evaluation's so far.
+    def stage(key: str, what: str) -> None:
+        """Print a stage's own time and the evaluation's so far; record the stage's."""
         now = time.time()
         print(wrap(f"  evaluate: {what}: {now - last[0]:.0f} s ({now - started:.0f} s in all)"),
               flush=True)
+        stage_seconds[key] = round(now - last[0], 2)
         last[0] = now
 
     print(wrap(f"Evaluating {run.run_dir} on the {data.name} {split} split "
                f"({len(test_labels)} images)..."), flush=True)
     content_probs = run.predict_content(test_images)
     train_codes, test_codes = run.encode_style(probe_images), run.encode_style(test_images)
-    stage("content head and style codes")
+    stage("codes", "content head and style codes")
     judges = {kind: judge_cache(data, settings.judge_epochs, settings.seed, kind)
               for kind in JUDGES}
-    stage(f"judges ({', '.join(JUDGES)}) trained or read from the cache")
+    stage("judges", f"judges ({', '.join(JUDGES)}) trained or read from the cache")
     for judge, info in judges.values():
         info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
 
@@ -88,7 +90,7 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     test_features = predict(features, test_images)
     reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
-    stage(f"{run.num_classes * n_swap} swaps judged and re-encoded")
+    stage("swaps", f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
     scores = probe_panels(
         {"style_leak_mlp": (train_codes, probe_labels, test_codes, test_labels),
@@ -121,7 +123,7 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     if swaps["raw_round_trip"][0]:
         style_code["consistency_unnormalised"] = style_consistency(
             *map(np.concatenate, swaps["raw_round_trip"]), settings.seed)
-    stage("leakage probes (of the code, of the whole and of the unnormalised code)")
+    stage("probes", "leakage probes (of the code, of the whole and of the unnormalised code)")
     report = {
         "metrics": metrics,
         "style_code": style_code,
@@ -141,12 +143,13 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     }
     if settings.factor_metrics and FactorSource.available(data):
         report["factors"] = factor_metrics(run, data, settings)
-        stage("factor metrics (MIG, SAP, DCI, factor R^2, swap factor error)")
+        stage("factors", "factor metrics (MIG, SAP, DCI, factor R^2, swap factor error)")
     if data.notice:
         report["notice"] = data.notice
     report["scored"] = provenance(run, full)
     report["scored"]["data"]["split"] = split
     report["elapsed_s"] = round(time.time() - started, 1)
+    report["stage_seconds"] = stage_seconds  # codes, judges, swaps, probes (, factors)
     write_json(Path(run.run_dir) / metrics_file(split), report)
     return report
 

@@ -38,12 +38,19 @@ def write_report(run_dirs, out: str | Path | None = None, data_dir: str | None =
     return _write(path, compare_page(run_dirs))
 
 
-def write_run_report(run, data, out: str | Path | None = None) -> Path:
+def write_run_report(run, data, out: str | Path | None = None, say: bool = False) -> Path:
     """The report of a run already in memory (a Run of a run directory and its DigitData, as
-    training and `infoae evaluate` hold them): RUN_DIR/report.html, or out."""
+    training and `infoae evaluate` hold them): RUN_DIR/report.html, or out. say: print what
+    it is doing and, after it, its time (as the evaluation prints its stages')."""
     from infoae.report.run_page import run_page
 
-    return _write(Path(out or run.run_dir / REPORT_FILE), run_page(run, data))
+    started = time.time()
+    if say:
+        print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
+    path = _write(Path(out or run.run_dir / REPORT_FILE), run_page(run, data))
+    if say:
+        print(f"  report: {time.time() - started:.0f} s", flush=True)
+    return path
 
 
 def _write(path: Path, page: str) -> Path:

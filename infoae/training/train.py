@@ -257,8 +257,7 @@ def _train_and_evaluate(config: Config, run_dir: Path, resume: bool, overwrite: 
         write_json(run_dir / RUN_FILE, info)
         split, page = config.evaluate.split, None
         if split == "test":  # The report page shows the test split's metrics.
-            print("Writing the report (traversals, t-SNE embeddings, DCI matrix)...", flush=True)
-            page = write_run_report(run, data)
+            page = write_run_report(run, data, say=True)
         print(_summary(run_dir, info, format_metrics(report), grid, page, split))
     return report
 
