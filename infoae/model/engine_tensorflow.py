@@ -59,9 +59,18 @@ def train_step(model, data):
                 loss, group_logs = group.loss(images[group.stream], targets[group.stream], aux,
                                               True)
                 loss = _reduce(loss)
-            group.optimizer.apply(tape.gradient(loss, group.variables), group.variables)
+            _apply_reached(group.optimizer, tape.gradient(loss, group.variables),
+                           group.variables)
             logs = {**logs, **group_logs}
     return model.track(logs)
+
+
+def _apply_reached(optimizer, grads, variables) -> None:
+    """Apply a sequential group's gradients to the variables its loss reaches (the reverse
+    cycle does not reach every encoder layer): the optimizer skips the others, as Keras does
+    for a None gradient, without Keras' warning that a loss is missing."""
+    pairs = [(grad, variable) for grad, variable in zip(grads, variables) if grad is not None]
+    optimizer.apply([grad for grad, _ in pairs], [variable for _, variable in pairs])
 
 
 def _apply(model, joint, sums) -> None:
