@@ -144,7 +144,7 @@ def render_seeds(data: dict) -> str:
     for metric in data["metrics"]:
         unit, values = metric["unit"], np.asarray(metric["values"], float)
         rows.append([metric["label"], *(_number(v, unit) for v in values),
-                     _mean_sd(values.mean(), values.std(ddof=1), unit), metric.get("goal", "")])
+                     _summary(values, unit)[0], metric.get("goal", "")])
     head = ["metric", *(f"seed {s}" for s in data["seeds"]), "mean +- sd", "goal"]
     return "\n".join(markdown_table(head, rows))
 
@@ -154,11 +154,7 @@ def render_metrics(data: dict) -> str:
     the seeds of each, in its unit, beside its goal."""
     rows = []
     for metric in data["metrics"]:
-        scale, digits, suffix = UNITS[metric["unit"]]
-        values = scale * np.asarray(metric["values"], float)
-        cell = f"{values.mean():.{digits}f}{suffix}"
-        if len(values) > 1:
-            cell += f" +- {values.std(ddof=1):.{digits}f}"
+        cell, _ = _summary(metric["values"], metric["unit"])
         rows.append([metric["label"], cell, ", ".join(str(s) for s in metric["seeds"]),
                      metric["goal"]])
     return "\n".join(markdown_table(["metric", "infoae", "seeds", "goal"], rows))
