@@ -70,7 +70,7 @@ def test_two_workers_on_loopback(tmp_path, monkeypatch):
     workers = [f"localhost:{port}" for port in _free_ports(2)]
     run_dir = tmp_path / "cluster"
     overrides = FAST + ["train.distribute=multiworker", "train.epochs=3", "data.train_limit=2048",
-                        "evaluate.factor_metrics=false", "evaluate.judge_epochs=2",
+                        "evaluate.factor_metrics=false", "evaluate.judge_epochs=1",
                         "evaluate.swap_size=100", "evaluate.probe_train_size=1000"]
     processes = []
     for index in range(2):
