@@ -333,9 +333,9 @@ def evaluation_stages(run_dir: str, data_dir: str = "", split: str = "test") -> 
     import subprocess
     import tempfile
 
-    from infoae.rundir import metrics_file, read_json
+    from infoae.rundir import metrics_file, read_json, read_run_info
 
-    info = read_json(Path(run_dir) / "run.json")
+    info = read_run_info(run_dir)
     result = {"run": str(run_dir), "split": split, "train_s": info.get("train_seconds")}
     with tempfile.TemporaryDirectory(prefix="infoae-bench-") as scratch:
         copy = Path(scratch) / "run"
@@ -442,10 +442,7 @@ def main(argv=None) -> int:
         m = report["machine"]
         print(f"Machine: {m['cpu']}, {m['cores']} cores, {', '.join(m['cpu_flags'])}, "
               f"Keras on {m['keras_backend']}")
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(report, indent=2))
-        print(f"JSON: {args.json}")
-        return 0
+        return _write_report(report, args.json)
     print("Measuring the peak (matmul and 3x3 convolution, float32 and bfloat16)...")
     peaks = {}
     for dtype in ("float32", "bfloat16"):
@@ -575,9 +572,14 @@ def main(argv=None) -> int:
             print(f"Time to target: {t['reached_after_s']:.0f} s (epoch {t['reached_at_epoch']})")
         else:
             print(f"Time to target: not reached in {len(t['epochs'])} epochs")
-    Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.json).write_text(json.dumps(report, indent=2))
-    print(f"JSON: {args.json}")
+    return _write_report(report, args.json)
+
+
+def _write_report(report: dict, path: str) -> int:
+    """The benchmark's JSON file; the exit status."""
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(report, indent=2))
+    print(f"JSON: {path}")
     return 0
 
 

@@ -57,12 +57,17 @@ def plan(methods, seeds, runs: Path, cyclevae_epochs: int, extra=()) -> list[dic
     return cells
 
 
-def check(cells) -> None:
-    """Every config and override is valid before anything is trained (one line and exit 2
-    otherwise, as the CLI does)."""
+def check(cells, seeds) -> None:
+    """The seeds (as `infoae seeds` checks them) and every config and override are valid
+    before anything is trained (one line otherwise)."""
     from infoae.config import load_config
     from infoae.errors import InfoaeError
+    from infoae.training.seeds import check_seeds
 
+    try:
+        check_seeds(seeds)
+    except InfoaeError as error:
+        raise SystemExit(f"error: {error}") from None
     for cell in cells:
         try:
             load_config(cell["config"], cell["overrides"])
@@ -72,14 +77,12 @@ def check(cells) -> None:
 
 def steps(cell) -> list[str]:
     """What is missing for a cell: train / resume, evaluate A, map B, evaluate B."""
-    from infoae.rundir import CHECKPOINT_DIR, LATEST_FILE, RUN_FILE, metrics_file, read_json
+    from infoae.rundir import CHECKPOINT_DIR, LATEST_FILE, metrics_file, read_run_info
 
     run_a, run_b, todo = cell["A"], cell["B"], []
-    status = (read_json(run_a / RUN_FILE).get("status") if (run_a / RUN_FILE).is_file()
-              else None)
-    if status not in ("trained", "evaluated"):
+    if read_run_info(run_a).get("status") not in ("trained", "evaluated"):
         todo.append("resume" if (run_a / CHECKPOINT_DIR / LATEST_FILE).is_file() else "train")
-    if "train" in todo or "resume" in todo or not (run_a / metrics_file(SPLIT)).is_file():
+    if todo or not (run_a / metrics_file(SPLIT)).is_file():  # Trained now: scored again.
         todo.append("evaluate A")
     if todo or not (run_b / metrics_file(SPLIT)).is_file():
         todo += ["map B", "evaluate B"]
@@ -88,7 +91,7 @@ def steps(cell) -> list[str]:
 
 def run_step(step: str, cell, data_dir: str) -> None:
     from infoae.cli import main
-    from infoae.rundir import metrics_file
+    from infoae.rundir import METRICS_FILE, metrics_file
 
     data = ["--data-dir", data_dir] if data_dir else []
     run_a, run_b = str(cell["A"]), str(cell["B"])
@@ -103,7 +106,7 @@ def run_step(step: str, cell, data_dir: str) -> None:
     elif step == "map B":
         shutil.rmtree(run_b, ignore_errors=True)
         shutil.copytree(run_a, run_b, ignore=shutil.ignore_patterns(
-            metrics_file(SPLIT), "metrics.json", ".lock*", "report.html", "checkpoints"))
+            metrics_file(SPLIT), METRICS_FILE, ".lock*", "report.html", "checkpoints"))
         code = main(["class-map", run_b, "--kind", "gaussian", *data, "--no-evaluate"])
     else:
         code = main(["evaluate", run_b, *data, "--split", SPLIT])
@@ -130,11 +133,9 @@ def main(argv=None) -> int:
                         help="pages whose table between the results file's markers is rewritten")
     parser.add_argument("--dry-run", action="store_true", help="print what is missing, do nothing")
     args = parser.parse_args(argv)
-    if len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0:
-        raise SystemExit("error: --seeds must be distinct integers >= 0")
     cells = plan(args.methods, args.seeds, Path(args.runs), args.cyclevae_epochs,
                  args.overrides)
-    check(cells)
+    check(cells, args.seeds)
     for cell in cells:
         todo = steps(cell)
         print(f"{cell['method']} seed {cell['seed']}: "

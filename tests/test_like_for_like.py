@@ -14,6 +14,13 @@ lfl = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(lfl)
 
 
+def _files(run_dir, files: dict) -> None:
+    """A run directory holding these files (name: text), made for the plan to read."""
+    for name, text in files.items():
+        (run_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (run_dir / name).write_text(text)
+
+
 def test_each_cell_does_only_what_is_missing(tmp_path, capsys):
     args = ["--runs", str(tmp_path), "--seeds", "0", "1", "--dry-run", "--into"]
     assert lfl.main(args) == 0
@@ -21,22 +28,16 @@ def test_each_cell_does_only_what_is_missing(tmp_path, capsys):
     assert "infoae seed 0: train, evaluate A, map B, evaluate B" in out
     assert "cyclevae seed 1: train, evaluate A, map B, evaluate B" in out
     # Seed 0 of the Info-autoencoder trained and scored on the validation split: only row B.
-    run_a = tmp_path / "rowA_infoae_s0"
-    run_a.mkdir()
-    (run_a / "run.json").write_text(json.dumps({"status": "trained"}))
-    (run_a / "metrics.validation.json").write_text("{}")
+    _files(tmp_path / "rowA_infoae_s0", {"run.json": json.dumps({"status": "trained"}),
+                                         "metrics.validation.json": "{}"})
     # Seed 1 interrupted: resumed from its checkpoint, then everything after it.
-    run_1 = tmp_path / "rowA_infoae_s1"
-    (run_1 / "checkpoints").mkdir(parents=True)
-    (run_1 / "run.json").write_text(json.dumps({"status": "training"}))
-    (run_1 / "checkpoints" / "latest.json").write_text("{}")
+    _files(tmp_path / "rowA_infoae_s1", {"run.json": json.dumps({"status": "training"}),
+                                         "checkpoints/latest.json": "{}"})
     assert lfl.main(args) == 0
     out = capsys.readouterr().out.splitlines()
     assert "infoae seed 0: map B, evaluate B" in out
     assert "infoae seed 1: resume, evaluate A, map B, evaluate B" in out
-    run_b = tmp_path / "rowB_rowA_infoae_s0"
-    run_b.mkdir()
-    (run_b / "metrics.validation.json").write_text("{}")
+    _files(tmp_path / "rowB_rowA_infoae_s0", {"metrics.validation.json": "{}"})
     assert lfl.main(args) == 0
     assert "infoae seed 0: done (reused)" in capsys.readouterr().out.splitlines()
 

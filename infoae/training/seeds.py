@@ -37,12 +37,17 @@ def _as_requested(run_dir: Path):
     return config
 
 
+def check_seeds(seeds) -> None:
+    """A ConfigError unless seeds is a non-empty list of distinct seeds in 0..MAX_SEED."""
+    if not seeds or len(set(seeds)) != len(seeds) or not all(0 <= s <= MAX_SEED for s in seeds):
+        raise ConfigError(f"--seeds must be distinct integers in 0..{MAX_SEED}, got {seeds}")
+
+
 def train_seeds(config_path, seeds, run_prefix, overrides=(), data_dir: str = "",
                 overwrite: bool = False) -> list[Path]:
     """Train and evaluate the config once per seed (skipping runs that are done); returns the
     run directories."""
-    if not seeds or len(set(seeds)) != len(seeds) or not all(0 <= s <= MAX_SEED for s in seeds):
-        raise ConfigError(f"--seeds must be distinct integers in 0..{MAX_SEED}, got {seeds}")
+    check_seeds(seeds)
     configs = {}
     for seed in seeds:  # Every setting is checked before the first training starts.
         configs[seed] = load_config(config_path, [*overrides, f"train.seed={seed}"])
