@@ -5,7 +5,9 @@ import pytest
 
 from infoae.config import DataConfig
 from infoae.data import load_data, to_float
-from infoae.evaluation.judge import JUDGES, judge_cache, judge_labels
+from infoae.evaluation.judge import (JUDGES, build_judge, judge_cache, judge_features,
+                                     judge_labels, judge_reader, read_with_features)
+from infoae.model.classifiers import predict
 
 
 @pytest.mark.slow
@@ -50,3 +52,17 @@ def test_real_image_factors_are_cached_by_their_images(tmp_path, monkeypatch):
     for entry in entries:
         entry.write_bytes(b"damaged")  # A damaged entry is measured again.
     np.testing.assert_array_equal(FactorSource(data).real("test", 60), first)
+
+
+def test_one_pass_of_the_plain_judge_reads_its_classes_and_its_features():
+    """The evaluation reads the plain judge's classes and FDD features in one pass: the same
+    classes and features as the two passes it replaces."""
+    import keras
+
+    keras.utils.set_random_seed(0)
+    judge = build_judge((28, 28, 1))
+    images = np.random.default_rng(0).random((1500, 28, 28, 1)).astype(np.float32)
+    classes, features = read_with_features(judge_reader(judge), images)
+    np.testing.assert_array_equal(classes, judge_labels(judge, images))
+    np.testing.assert_array_equal(features, predict(judge_features(judge), images))
+    assert features.shape == (1500, 128)

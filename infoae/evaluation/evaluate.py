@@ -17,7 +17,8 @@ import numpy as np
 
 from infoae.data import DigitData, load_data, scored_split, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
-from infoae.evaluation.judge import JUDGES, judge_cache, judge_features, judge_labels
+from infoae.evaluation.judge import (JUDGES, judge_cache, judge_features, judge_labels,
+                                     judge_reader, read_with_features)
 from infoae.evaluation.metrics import (frechet_distance, information_bits, majority_floor,
                                       probe_accuracy, probe_panels, psnr, spread_sample,
                                       style_consistency)
@@ -81,13 +82,16 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     judges = {kind: judge_cache(data, settings.judge_epochs, settings.seed, kind)
               for kind in JUDGES}
     stage("judges", f"judges ({', '.join(JUDGES)}) trained or read from the cache")
-    for judge, info in judges.values():
-        info["test_acc"] = float(np.mean(judge_labels(judge, test_images) == test_labels))
+    # The plain judge's classes and FDD features come from one pass over the same images.
+    reader = judge_reader(judges["plain"][0])
+    test_read, test_features = read_with_features(reader, test_images)
+    for kind, (judge, info) in judges.items():
+        read = test_read if kind == "plain" else judge_labels(judge, test_images)
+        info["test_acc"] = float(np.mean(read == test_labels))
 
-    swaps = _swaps(run, judges, test_codes, len(test_labels), settings)
+    swaps = _swaps(run, judges, reader, test_codes, len(test_labels), settings)
     swap_codes, n_swap, strictest = swaps["codes"], len(swaps["codes"]), swaps["strictest"]
     features = swaps["features"]
-    test_features = predict(features, test_images)
     reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
     reconstruction = run.reconstruct(test_images, test_labels)
     stage("swaps", f"{run.num_classes * n_swap} swaps judged and re-encoded")
@@ -154,10 +158,11 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
     return report
 
 
-def _swaps(run: Run, judges: dict, test_codes, n_test: int, settings) -> dict:
+def _swaps(run: Run, judges: dict, reader, test_codes, n_test: int, settings) -> dict:
     """Each swap source's style drawn as every class: each judge's accuracy on them (into
     judges' infos), the strictest judge, the codes read back, the judge features of the
-    swaps, and the round trip in the encoder's own code where a class map is on."""
+    swaps (from the plain judge's reader, in the pass that reads their classes), and the
+    round trip in the encoder's own code where a class map is on."""
     features = judge_features(judges["plain"][0])
     swap_sources = spread_sample(n_test, settings.swap_size, settings.seed)
     swap_codes = test_codes[swap_sources]
@@ -166,12 +171,13 @@ def _swaps(run: Run, judges: dict, test_codes, n_test: int, settings) -> dict:
     n = len(swap_codes)
     for classes, swapped in run.label_chunks(swap_codes):  # Several classes per chunk.
         labels = np.repeat(classes, n)
+        plain_read, plain_features = read_with_features(reader, swapped)
         for kind, (judge, _) in judges.items():
-            hits[kind] += list(np.mean((judge_labels(judge, swapped) == labels)
-                                       .reshape(len(classes), n), axis=1))
+            read = plain_read if kind == "plain" else judge_labels(judge, swapped)
+            hits[kind] += list(np.mean((read == labels).reshape(len(classes), n), axis=1))
         own_code, mapped_code = run.style_codes(swapped)
         read_back += np.split(mapped_code, len(classes))
-        swapped_features += np.split(predict(features, swapped), len(classes))
+        swapped_features += np.split(plain_features, len(classes))
         if "kept" in run.class_maps:  # the encoder's own code fed to the generator, and read back
             raw_round_trip[0].extend(np.split(run.generator_codes(
                 np.tile(swap_codes, (len(classes), 1)), labels), len(classes)))

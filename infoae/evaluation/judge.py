@@ -121,3 +121,17 @@ def judge_features(judge):
 def judge_labels(judge, images):
     """The judge's class for each image."""
     return predict(judge, images).argmax(1)
+
+
+def judge_reader(judge):
+    """The plain judge with its FDD features (``judge_features``) as a second output, so that
+    one pass over images gives both (``read_with_features``)."""
+    import keras
+
+    return keras.Model(judge.inputs[0], [judge.outputs[0], judge.layers[-3].output])
+
+
+def read_with_features(reader, images) -> tuple[np.ndarray, np.ndarray]:
+    """(the judge's class, its features) of each image, from one pass of a judge_reader."""
+    probabilities, features = reader.predict(images, batch_size=1000, verbose=0)
+    return np.asarray(probabilities).argmax(1), np.asarray(features)

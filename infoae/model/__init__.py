@@ -1,11 +1,15 @@
 """The Info-autoencoder and the networks around it.
 
-- ``layers``: the gradient-reversal layer, random shifts;
-- ``networks``: style encoder, content head, adversary, generator;
+- ``engine``, ``engine_tensorflow``, ``engine_jax``, ``groups``: the one training engine
+  (loss groups, learning-rate schedules, batch streams) on each backend;
+- ``adversary``: the adversary's network, loss and schedule;
+- ``layers``: random shifts;
+- ``networks``: style encoder, content head, generator;
 - ``losses``: the table of loss terms and weights, and every loss function;
-- ``steps``: the training step (TensorFlow) and multi-worker workarounds;
 - ``autoencoder``: ``InfoAutoencoder`` and ``build_model``;
+- ``class_map``: ``ClassMap``, the class map of the style code;
 - ``trained``: ``Run`` and ``load_run`` (a trained run as NumPy in, NumPy out);
+- ``memo``: readings remembered by their exact input (a Run's content head and encoder);
 - ``classifiers``: fit a helper classifier on real images, predict in batches;
 - ``perceptual``, ``loss_network``: the loss network, Gram matrices, perceptual losses;
 - ``baselines``, ``cyclevae``, ``lord``: the field's other methods (model.kind), trained and

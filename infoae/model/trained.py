@@ -12,11 +12,14 @@ from infoae.config import Config
 from infoae.errors import ImageError, RunDirError, first_line
 from infoae.model.classifiers import predict_in_batches
 from infoae.model.class_map import ClassMap
+from infoae.model.memo import Memo, fingerprint
 from infoae.rundir import (FINAL_WEIGHTS, VOUCHED_FORMAT, checked_file, class_map_file,
                            latest_checkpoint, load_run_config, not_vouched_line, read_run_info)
 
 # The most images Run.label_chunks generates in one go (about 200 MB of 64x64 images).
 EACH_LABEL_IMAGES = 12000
+# How many of the latest network readings (content head, encoder) a Run keeps, by input.
+MEMO_ENTRIES = 16
 
 
 class Run:
@@ -38,6 +41,9 @@ class Run:
         self.class_maps = class_maps or {}
         # The file the class maps were read from (None: no map, or maps in memory).
         self.class_map_path: Path | None = None
+        # The latest readings of the content head and the encoder, by the exact input (an
+        # evaluation reads the same images several times: codes, their variants, factors).
+        self._memo = Memo(MEMO_ENTRIES)
 
     def check_images(self, images) -> np.ndarray:
         """Return images as float32 (N, H, W, C) in [0, 1], or raise an ImageError saying why not."""
@@ -64,7 +70,9 @@ class Run:
         images = self.check_images(images)
         class_map = self.class_maps.get("kept" if pruned else "all") if normalised else None
         if class_map is None:
-            return predict_in_batches(lambda x: self.model.encode_style(x, pruned=pruned), images)
+            labels = (self.predict_content(images).argmax(1).astype(np.int32)
+                      if self.config.model.conditional_encoder else None)
+            return self._codes(images, labels, pruned)
         return self.style_codes(images, pruned)[1]
 
     def style_codes(self, images, pruned: bool = True) -> tuple[np.ndarray, np.ndarray]:
@@ -73,17 +81,33 @@ class Run:
         images = self.check_images(images)
         # The content head's class goes to the conditional encoder and to the map.
         labels = self.predict_content(images).argmax(1).astype(np.int32)
-        codes = predict_in_batches(lambda x, y: self.model.encode_style(x, y, pruned=pruned),
-                                   images, labels)
+        codes = self._codes(images, labels if self.config.model.conditional_encoder else None,
+                            pruned)
         class_map = self.class_maps.get("kept" if pruned else "all")
         return codes, (codes if class_map is None else class_map.forward(codes, labels))
+
+    def _codes(self, images, labels, pruned: bool) -> np.ndarray:
+        """The encoder's codes of checked images (given the labels, for a conditional
+        encoder; None: the content head's class, inside the encoder), every dimension or
+        with the pruned ones at 0."""
+        if labels is None:
+            whole = self._memo.get(("encoder", fingerprint(images)), lambda: predict_in_batches(
+                lambda x: self.model.encode_style(x, pruned=False), images))
+        else:
+            whole = self._memo.get(
+                ("encoder", fingerprint(images), fingerprint(labels)),
+                lambda: predict_in_batches(
+                    lambda x, y: self.model.encode_style(x, y, pruned=False), images, labels))
+        # Times 1 or 0: exactly what the model's own pruned output holds.
+        return whole * np.asarray(self.model.style_mask, np.float32) if pruned else whole
 
     def predict_content(self, images) -> np.ndarray:
         """Class probabilities (N, num_classes) from the content head."""
         from keras import ops
 
-        return predict_in_batches(lambda x: ops.softmax(self.model.content_head(x)),
-                                  self.check_images(images))
+        images = self.check_images(images)
+        return self._memo.get(("content", fingerprint(images)), lambda: predict_in_batches(
+            lambda x: ops.softmax(self.model.content_head(x)), images))
 
     def generate(self, style_codes, labels) -> np.ndarray:
         """Images from style codes (N, style_dim), as encode_style returns them, and class
