@@ -257,8 +257,9 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
     weights give the same outputs in a float32 model."""
     from infoae.data import load_mnist_sample, to_float
 
-    small = ["model.encoder_filters=[16, 32, 64]", "model.generator_filters=[64, 32, 16]",
-             "model.encoder_dense=128"]  # CPUs without bfloat16 units emulate it, slowly.
+    small = ["model.encoder_filters=[8, 16, 32]", "model.generator_filters=[32, 16, 8]",
+             "model.encoder_dense=64", "model.adversary_hidden=64"]  # CPUs without bfloat16
+    # units emulate it, slowly: the smallest widths that still learn in 40 steps.
     config = load_config(overrides=["train.precision=mixed_bfloat16", "train.learning_rate=0.003",
                                     *small])
     model = build_model(config, (28, 28, 1), steps_per_epoch=40)
