@@ -1,16 +1,18 @@
 """The like-for-like table in one command: each method's own code (row A: image only, no class
-map) and the same runs through the same Gaussian class map (row B), per seed, scored on the
-validation split, gathered into results/like_for_like.json and rendered into the pages that
-show it.
+map) and the same runs through the same Gaussian class map (row B), and the shipped config
+(row C: `configs/mnist.toml` as it is, whose evaluation reports its code before and after its
+class map), per seed, scored on the validation split, gathered into
+results/like_for_like.json and rendered into the pages that show it.
 
     python3 scripts/like_for_like.py --data-dir $MNIST_DIR --seeds 0 1 2 --runs outputs/lfl
     python3 scripts/like_for_like.py ... --methods infoae --dry-run     # what it would do
+    python3 scripts/like_for_like.py ... --methods shipped --seeds 0    # row C
 
 It does only what is missing, so it can be run again after a stop: a run already scored on
 the validation split is reused, a trained one is scored, an interrupted one is resumed from its
 last checkpoint, a missing one is trained. Row B is a copy of row A's run, mapped with
 `infoae class-map --kind gaussian` and scored again. Every method's settings are checked
-before the first training. Run directories: RUNS/<method's name>_s<seed> (row A) and
+before the first training. Run directories: RUNS/<method's name>_s<seed> (row A or C) and
 RUNS/rowB_<method's name>_s<seed>.
 """
 
@@ -24,20 +26,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# Row A of each method: its config, the settings that make its own code image-only and
-# unmapped, and the label of its rows. The cycle-consistent VAE trains its authors' schedule
+# Each method: its config, the settings of its run (for row A: those that make its own code
+# image-only and unmapped), the label of its rows and the rows it makes ("AB": its own code,
+# then the same run through the Gaussian class map; "C": the shipped config as it is). The cycle-consistent VAE trains its authors' schedule
 # shape (batch 64, Adam 1e-4, x0.1 at 80% of the epochs, forward and reverse cycles as
 # separate steps with an optimizer and a batch each) for --cyclevae-epochs of their 100.
 METHODS = {
     "infoae": {"config": "mnist", "label": "infoae", "name": "rowA_infoae",
                "overrides": ["model.style_dim=16", "model.prune_nats=0",
-                             "model.conditional_encoder=false", "model.class_map=none"]},
+                             "model.conditional_encoder=false", "model.class_map=none"],
+               "rows": "AB"},
     "cyclevae": {"config": "cyclevae", "label": "cyclevae (authors' schedule)",
                  "name": "cyclevae_pub_e{epochs}",
                  "overrides": ["baseline.separate_cycles=true", "train.lr_schedule=step",
                                "train.lr_step_at=[0.8]", "train.lr_step_factor=0.1",
                                "train.learning_rate=1e-4", "train.batch_size=64",
-                               "train.epochs={epochs}"]},
+                               "train.epochs={epochs}"],
+                 "rows": "AB"},
+    "shipped": {"config": "mnist", "label": "infoae (configs/mnist.toml)", "name": "rowC_infoae",
+                "overrides": [], "rows": "C"},
 }
 SPLIT = "validation"
 
@@ -53,7 +60,7 @@ def plan(methods, seeds, runs: Path, cyclevae_epochs: int, extra=()) -> list[dic
             run_a = runs / f"{name}_s{seed}"
             cells.append({"method": method, "label": spec["label"], "config": spec["config"],
                           "seed": seed, "overrides": [*overrides, *extra, f"train.seed={seed}"],
-                          "A": run_a, "B": runs / f"rowB_{run_a.name}"})
+                          "rows": spec["rows"], "A": run_a, "B": runs / f"rowB_{run_a.name}"})
     return cells
 
 
@@ -76,14 +83,17 @@ def check(cells, seeds) -> None:
 
 
 def steps(cell) -> list[str]:
-    """What is missing for a cell: train / resume, evaluate A, map B, evaluate B."""
+    """What is missing for a cell: train / resume, evaluate A, map B, evaluate B (a row-C
+    cell: train / resume, evaluate C)."""
     from infoae.rundir import CHECKPOINT_DIR, LATEST_FILE, metrics_file, read_run_info
 
     run_a, run_b, todo = cell["A"], cell["B"], []
     if read_run_info(run_a).get("status") not in ("trained", "evaluated"):
         todo.append("resume" if (run_a / CHECKPOINT_DIR / LATEST_FILE).is_file() else "train")
     if todo or not (run_a / metrics_file(SPLIT)).is_file():  # Trained now: scored again.
-        todo.append("evaluate A")
+        todo.append(f"evaluate {cell['rows'][0]}")
+    if "B" not in cell["rows"]:
+        return todo
     if todo or not (run_b / metrics_file(SPLIT)).is_file():
         todo += ["map B", "evaluate B"]
     return todo
@@ -101,7 +111,7 @@ def run_step(step: str, cell, data_dir: str) -> None:
                      *data, *sets, "--no-evaluate"])
     elif step == "resume":
         code = main(["train", "--resume", "--run-dir", run_a, *data, "--no-evaluate"])
-    elif step == "evaluate A":
+    elif step in ("evaluate A", "evaluate C"):
         code = main(["evaluate", run_a, *data, "--split", SPLIT])
     elif step == "map B":
         shutil.rmtree(run_b, ignore_errors=True)
@@ -149,7 +159,8 @@ def main(argv=None) -> int:
     from infoae.evaluation.results import add_entries, entry, render
     from scripts.results_table import render_into
 
-    entries = [entry(cell[row], row, cell["label"], SPLIT) for cell in cells for row in "AB"]
+    entries = [entry(cell["A" if row == "C" else row], row, cell["label"], SPLIT)
+               for cell in cells for row in cell["rows"]]
     data = add_entries(args.results, entries)
     table = render(data)
     name = f"results/{Path(args.results).name}"
