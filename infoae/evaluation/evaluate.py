@@ -17,12 +17,11 @@ import numpy as np
 
 from infoae.data import DigitData, load_data, scored_split, to_float
 from infoae.evaluation.factors import FactorSource, factor_metrics, mean_score
-from infoae.evaluation.judge import (JUDGES, judge_cache, judge_features, judge_labels,
-                                     judge_reader, read_with_features)
+from infoae.evaluation.judge import (JUDGES, judge_cache, judge_labels, judge_reader,
+                                     read_with_features)
 from infoae.evaluation.metrics import (frechet_distance, information_bits, majority_floor,
                                       probe_accuracy, probe_panels, psnr, spread_sample,
                                       style_consistency)
-from infoae.model.classifiers import predict
 from infoae.model.trained import Run
 from infoae.rundir import file_digest, metrics_file, write_json
 from infoae.tables import wrap
@@ -91,8 +90,8 @@ def evaluate_run(run: Run, data: DigitData | None = None, split: str | None = No
 
     swaps = _swaps(run, judges, reader, test_codes, len(test_labels), settings)
     swap_codes, n_swap, strictest = swaps["codes"], len(swaps["codes"]), swaps["strictest"]
-    features = swaps["features"]
-    reference_features = predict(features, to_float(data.train[0][:len(test_labels)]))
+    reference = to_float(data.train[0][:len(test_labels)])
+    reference_features = read_with_features(reader, reference)[1]
     reconstruction = run.reconstruct(test_images, test_labels)
     stage("swaps", f"{run.num_classes * n_swap} swaps judged and re-encoded")
 
@@ -163,7 +162,6 @@ def _swaps(run: Run, judges: dict, reader, test_codes, n_test: int, settings) ->
     judges' infos), the strictest judge, the codes read back, the judge features of the
     swaps (from the plain judge's reader, in the pass that reads their classes), and the
     round trip in the encoder's own code where a class map is on."""
-    features = judge_features(judges["plain"][0])
     swap_sources = spread_sample(n_test, settings.swap_size, settings.seed)
     swap_codes = test_codes[swap_sources]
     hits = {kind: [] for kind in judges}
@@ -185,7 +183,7 @@ def _swaps(run: Run, judges: dict, reader, test_codes, n_test: int, settings) ->
     for kind, (_, info) in judges.items():
         info["swap_acc"] = float(np.mean(hits[kind]))
     strictest = min(judges, key=lambda kind: judges[kind][1]["swap_acc"])
-    return {"codes": swap_codes, "hits": hits, "strictest": strictest, "features": features,
+    return {"codes": swap_codes, "hits": hits, "strictest": strictest,
             "read_back": read_back, "swapped_features": swapped_features,
             "raw_round_trip": raw_round_trip}
 

@@ -128,7 +128,7 @@ def judge_reader(judge):
     one pass over images gives both (``read_with_features``)."""
     import keras
 
-    return keras.Model(judge.inputs[0], [judge.outputs[0], judge.layers[-3].output])
+    return keras.Model(judge.inputs[0], [judge.outputs[0], judge_features(judge).outputs[0]])
 
 
 def read_with_features(reader, images) -> tuple[np.ndarray, np.ndarray]:

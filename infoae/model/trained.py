@@ -70,44 +70,45 @@ class Run:
         images = self.check_images(images)
         class_map = self.class_maps.get("kept" if pruned else "all") if normalised else None
         if class_map is None:
-            labels = (self.predict_content(images).argmax(1).astype(np.int32)
-                      if self.config.model.conditional_encoder else None)
-            return self._codes(images, labels, pruned)
+            return self._codes(images, pruned)
         return self.style_codes(images, pruned)[1]
 
     def style_codes(self, images, pruned: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(the encoder's own codes, the class-normalised codes) of images from one pass of the
         content head and the encoder; the two are equal where the run has no class map."""
         images = self.check_images(images)
+        key = fingerprint(images)
         # The content head's class goes to the conditional encoder and to the map.
-        labels = self.predict_content(images).argmax(1).astype(np.int32)
-        codes = self._codes(images, labels if self.config.model.conditional_encoder else None,
-                            pruned)
+        labels = self._content(images, key).argmax(1).astype(np.int32)
+        codes = self._codes(images, pruned, key, labels)
         class_map = self.class_maps.get("kept" if pruned else "all")
         return codes, (codes if class_map is None else class_map.forward(codes, labels))
 
-    def _codes(self, images, labels, pruned: bool) -> np.ndarray:
-        """The encoder's codes of checked images (given the labels, for a conditional
-        encoder; None: the content head's class, inside the encoder), every dimension or
-        with the pruned ones at 0."""
-        if labels is None:
-            whole = self._memo.get(("encoder", fingerprint(images)), lambda: predict_in_batches(
-                lambda x: self.model.encode_style(x, pruned=False), images))
-        else:
-            whole = self._memo.get(
-                ("encoder", fingerprint(images), fingerprint(labels)),
-                lambda: predict_in_batches(
-                    lambda x, y: self.model.encode_style(x, y, pruned=False), images, labels))
+    def _codes(self, images, pruned: bool, key: tuple | None = None, labels=None) -> np.ndarray:
+        """The encoder's codes of checked images (key: their fingerprint), every dimension or
+        with the pruned ones at 0. A conditional encoder is given the content head's class of
+        each image (labels, where the caller has them), so the images alone are the key."""
+        key = fingerprint(images) if key is None else key
+        inputs = [images]
+        if self.config.model.conditional_encoder:
+            inputs.append(self._content(images, key).argmax(1).astype(np.int32)
+                          if labels is None else labels)
+        whole = self._memo.get(("encoder", key), lambda: predict_in_batches(
+            lambda *x: self.model.encode_style(*x, pruned=False), *inputs))
         # Times 1 or 0: exactly what the model's own pruned output holds.
         return whole * np.asarray(self.model.style_mask, np.float32) if pruned else whole
 
-    def predict_content(self, images) -> np.ndarray:
-        """Class probabilities (N, num_classes) from the content head."""
+    def _content(self, images, key: tuple) -> np.ndarray:
+        """The content head's class probabilities of checked images (key: their fingerprint)."""
         from keras import ops
 
-        images = self.check_images(images)
-        return self._memo.get(("content", fingerprint(images)), lambda: predict_in_batches(
+        return self._memo.get(("content", key), lambda: predict_in_batches(
             lambda x: ops.softmax(self.model.content_head(x)), images))
+
+    def predict_content(self, images) -> np.ndarray:
+        """Class probabilities (N, num_classes) from the content head."""
+        images = self.check_images(images)
+        return self._content(images, fingerprint(images))
 
     def generate(self, style_codes, labels) -> np.ndarray:
         """Images from style codes (N, style_dim), as encode_style returns them, and class
