@@ -1,5 +1,6 @@
 """The console: argument errors before Keras is imported, and a quiet Python API."""
 
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +45,27 @@ def _python_env() -> dict:
 
     return {key: value for key, value in os.environ.items()
             if key not in ("TF_CPP_MIN_LOG_LEVEL",)}
+
+
+@pytest.mark.slow  # Two processes that import JAX and Keras: about 30 s each on 2 cores.
+def test_on_jax_the_api_keeps_compiled_programs_in_the_cache(tmp_path):
+    """On JAX, infoae.load_run (as every command) points JAX's persistent compilation cache at
+    the evaluation cache's jax/ folder and keeps every program there, however short its
+    compilation; JAX's own JAX_COMPILATION_CACHE_DIR still wins."""
+    code = (f"import infoae, jax; run = infoae.load_run({str(FORMAT1)!r}); "
+            "import numpy as np; run.encode_style(np.zeros((2, 28, 28, 1), 'float32')); "
+            "print(jax.config.jax_compilation_cache_dir)")
+    env = {key: value for key, value in _python_env().items()
+           if not key.startswith("JAX_")} | {"KERAS_BACKEND": "jax",
+                                             "INFOAE_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, env=env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    folder = Path(done.stdout.strip().splitlines()[-1])  # jax/ and the kind of CPU.
+    assert folder.parent == tmp_path / "cache" / "jax" and folder.name.startswith(
+        platform.machine())
+    assert len(list(folder.iterdir())) > 10  # The short compilations too, not only those over 1 s.
+    own = tmp_path / "own"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, env={**env, "JAX_COMPILATION_CACHE_DIR": str(own)})
+    assert done.returncode == 0 and done.stdout.strip().splitlines()[-1] == str(own)
