@@ -10,6 +10,16 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 # Under -n the controller sets it before starting the workers, which inherit it: they share one
 # cache, whose entries are locked while one is trained.
 os.environ.setdefault("INFOAE_CACHE", tempfile.mkdtemp(prefix="infoae-cache-"))
+# So is JAX's persistent compilation cache (what the CLI and infoae.load_run use on JAX, here
+# for every test, also those that build models themselves): every program, however short its
+# compilation. Hundreds of short compilations (initialisers, eager ops) are most of a small
+# JAX model's set-up; the workers and the subprocesses of the tests reuse each other's.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["INFOAE_CACHE"], "jax"))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# Two workers on two cores: OpenMP threads (scikit-learn's t-SNE and boosted trees) that wait
+# for work sleep instead of spinning on the core the other worker computes on (a t-SNE beside
+# a busy process: 5.6 s spinning, 3.3 s sleeping). The results do not depend on it.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest  # noqa: E402
 
