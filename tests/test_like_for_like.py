@@ -28,6 +28,7 @@ def test_each_cell_does_only_what_is_missing(tmp_path, capsys):
     assert "infoae seed 0: train, evaluate A, map B, evaluate B" in out
     assert "cyclevae seed 1: train, evaluate A, map B, evaluate B" in out
     assert "shipped seed 1: train, evaluate C" in out  # Row C: the shipped config, no copy.
+    assert "lord seed 0: train, evaluate A, map B, evaluate B" in out
     # Seed 0 of the Info-autoencoder trained and scored on the validation split: only row B.
     _files(tmp_path / "rowA_infoae_s0", {"run.json": json.dumps({"status": "trained"}),
                                          "metrics.validation.json": "{}"})
@@ -51,6 +52,9 @@ def test_cells_are_named_as_the_table_names_them():
     shipped = lfl.plan(["shipped"], [1], ROOT / "runs", cyclevae_epochs=5)[0]
     assert shipped["A"].name == "rowC_infoae_s1" and shipped["rows"] == "C"
     assert shipped["config"] == "mnist" and shipped["overrides"] == ["train.seed=1"]
+    lord = lfl.plan(["lord"], [0], ROOT / "runs", cyclevae_epochs=5)[0]
+    assert lord["A"].name == "lord_cfg_s0" and lord["B"].name == "rowB_lord_cfg_s0"
+    assert lord["config"] == "lord" and lord["overrides"] == ["train.seed=0"]
 
 
 def test_every_setting_is_checked_before_the_first_training(tmp_path):
