@@ -137,16 +137,24 @@ def test_python_api(trained_run):
         run.encode_style(images * 255)
 
 
+# Evaluation settings for a test that scores the shared run again and asserts what does not
+# depend on them: fewer swaps and one probe, no factor metrics.
+CHEAP_EVALUATION = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]',
+                    "evaluate.factor_metrics=false"]
+
+
 def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert main(["swap", str(trained_run), "--out", str(out), "--rows", "4"]) == 0
     assert out.stat().st_size > 1000
     before = json.loads((trained_run / "metrics.json").read_text())["metrics"]
-    assert main(["evaluate", str(trained_run)]) == 0
+    copy = tmp_path / "copy"  # Scored again with a smaller evaluation (saved with the copy).
+    shutil.copytree(trained_run, copy)
+    assert main(["evaluate", str(copy), *_sets(CHEAP_EVALUATION)]) == 0
     assert "style_leak_mlp" in capsys.readouterr().out
-    after_report = json.loads((trained_run / "metrics.json").read_text())
+    after_report = json.loads((copy / "metrics.json").read_text())
     after = after_report["metrics"]
-    assert after_report["style_code"]["dims"] == 16
+    assert after_report["style_code"]["dims"] == 16 and after_report["n"]["swap_sources"] == 50
     assert after["content_acc"] == before["content_acc"]  # Same weights, same test split.
     table = tmp_path / "table.md"
     # A run named twice is one row; the headline columns unless --all.
@@ -199,7 +207,8 @@ def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, c
         assert says in err and len(err.strip().splitlines()) == 1
         assert (run_dir / "config.toml").read_bytes() == config_before
         assert (run_dir / "metrics.json").read_bytes() == before
-    assert main(["evaluate", str(run_dir), "--set", "evaluate.factor_test_size=300"]) == 0
+    assert main(["evaluate", str(run_dir), "--set", "evaluate.factor_test_size=300",
+                 *_sets(CHEAP_EVALUATION[:2])]) == 0
     rescored = json.loads((run_dir / "metrics.json").read_text())
     assert rescored["factors"]["n"]["test"] == 300 != metrics["factors"]["n"]["test"]
     assert rescored["metrics"]["content_acc"] == metrics["metrics"]["content_acc"]
