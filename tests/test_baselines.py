@@ -112,10 +112,16 @@ def test_a_method_is_evaluated_and_drawn_like_the_info_autoencoder(baseline_run)
     from infoae.rundir import read_json
 
     _, run_dir = baseline_run
-    assert main(["evaluate", str(run_dir)]) == 0
+    # Every stage, the factor metrics included, at the smallest sizes that score each figure.
+    small = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]',
+             "evaluate.probe_train_size=1000", "evaluate.factor_train_size=500",
+             "evaluate.factor_test_size=300", "evaluate.swap_factor_sources=50"]
+    assert main(["evaluate", str(run_dir), *sets(small)]) == 0
     metrics = read_json(run_dir / "metrics.json")["metrics"]
     for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
         assert 0.0 <= metrics[key] <= 1.0, key
+    factors = read_json(run_dir / "metrics.json")["factors"]
+    assert factors["n"]["test"] == 300 and 0.0 <= factors["mig"]["mig"] <= 1.0
     assert main(["swap", str(run_dir)]) == 0
     assert (run_dir / "figures" / "swap_grid.png").stat().st_size > 1000
 
