@@ -1,6 +1,8 @@
 """Shared fixtures: quiet TensorFlow, and a small config for fast training tests."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -9,13 +11,19 @@ os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 # Judges trained by evaluations are cached for the test run only, never in the user's cache.
 # Under -n the controller sets it before starting the workers, which inherit it: they share one
 # cache, whose entries are locked while one is trained.
-os.environ.setdefault("INFOAE_CACHE", tempfile.mkdtemp(prefix="infoae-cache-"))
+if "INFOAE_CACHE" not in os.environ:
+    os.environ["INFOAE_CACHE"] = tempfile.mkdtemp(prefix="infoae-cache-")
+    # Removed when the process that made it (the controller under -n) exits.
+    atexit.register(shutil.rmtree, os.environ["INFOAE_CACHE"], ignore_errors=True)
 # So is JAX's persistent compilation cache (what the CLI and infoae.load_run use on JAX, here
 # for every test, also those that build models themselves): every program, however short its
 # compilation. Hundreds of short compilations (initialisers, eager ops) are most of a small
 # JAX model's set-up; the workers and the subprocesses of the tests reuse each other's.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["INFOAE_CACHE"], "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+# A size limit turns on JAX's file lock around each entry, so two workers never read one that
+# the other is still writing (the CLI sets the same limit, infoae.cache.JAX_CACHE_BYTES).
+os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 * 1024**3))
 # Two workers on two cores: OpenMP threads (scikit-learn's t-SNE and boosted trees) that wait
 # for work sleep instead of spinning on the core the other worker computes on (a t-SNE beside
 # a busy process: 5.6 s spinning, 3.3 s sleeping). The results do not depend on it.
