@@ -41,11 +41,12 @@ def cache_dir() -> Path | None:
 
 # JAX's persistent compilation cache, in the cache's ``jax/``: every compiled program is kept
 # (JAX's default keeps only those that took over a second to compile, but a Keras model's
-# initialisers and eager ops are hundreds of short compilations), up to 2 GiB (JAX drops the
-# least recently used beyond that). One folder per kind of CPU (its architecture and
-# instruction-set flags), so that a cache in a home directory shared by several machines never
-# hands one machine a program compiled for another's instructions.
-JAX_CACHE_BYTES = 2 * 1024**3
+# initialisers and eager ops are hundreds of short compilations), with no size limit: a limit
+# makes JAX read every entry's access time on each write (a test run's JAX part took 578 s with
+# one, 336 s without), and the entries are small (about 5 kB each); the folder can be deleted
+# at any time. One folder per kind of CPU (its architecture and instruction-set flags), so that
+# a cache in a home directory shared by several machines never hands one machine a program
+# compiled for another's instructions.
 
 
 def _host_kind() -> str:
@@ -77,8 +78,6 @@ def use_jax_compilation_cache() -> Path | None:
     jax.config.update("jax_compilation_cache_dir", str(folder))
     if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
-    if "JAX_COMPILATION_CACHE_MAX_SIZE" not in os.environ:
-        jax.config.update("jax_compilation_cache_max_size", JAX_CACHE_BYTES)
     return folder
 
 

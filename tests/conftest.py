@@ -21,9 +21,8 @@ if "INFOAE_CACHE" not in os.environ:
 # JAX model's set-up; the workers and the subprocesses of the tests reuse each other's.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["INFOAE_CACHE"], "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-# A size limit turns on JAX's file lock around each entry, so two workers never read one that
-# the other is still writing (the CLI sets the same limit, infoae.cache.JAX_CACHE_BYTES).
-os.environ.setdefault("JAX_COMPILATION_CACHE_MAX_SIZE", str(2 * 1024**3))
+# No size limit (as the CLI): a limit makes JAX scan every entry on each write. A worker that
+# reads an entry the other is still writing gets JAX's warning and compiles it again.
 # Two workers on two cores: OpenMP threads (scikit-learn's t-SNE and boosted trees) that wait
 # for work sleep instead of spinning on the core the other worker computes on (a t-SNE beside
 # a busy process: 5.6 s spinning, 3.3 s sleeping). The results do not depend on it.
