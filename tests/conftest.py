@@ -18,11 +18,11 @@ if "INFOAE_CACHE" not in os.environ:
 # So is JAX's persistent compilation cache (what the CLI and infoae.load_run use on JAX, here
 # for every test, also those that build models themselves): every program, however short its
 # compilation. Hundreds of short compilations (initialisers, eager ops) are most of a small
-# JAX model's set-up; the workers and the subprocesses of the tests reuse each other's.
+# JAX model's set-up; the workers and the subprocesses of the tests reuse each other's. No size
+# limit (as the CLI): a limit makes JAX scan every entry on each write. A worker that reads an
+# entry the other is still writing gets JAX's warning and compiles it again.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.path.join(os.environ["INFOAE_CACHE"], "jax"))
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
-# No size limit (as the CLI): a limit makes JAX scan every entry on each write. A worker that
-# reads an entry the other is still writing gets JAX's warning and compiles it again.
 # Two workers on two cores: OpenMP threads (scikit-learn's t-SNE and boosted trees) that wait
 # for work sleep instead of spinning on the core the other worker computes on (a t-SNE beside
 # a busy process: 5.6 s spinning, 3.3 s sleeping). The results do not depend on it.

@@ -13,7 +13,7 @@ import pytest
 from infoae.cli import main
 from infoae.config import load_config
 from infoae.errors import ConfigError
-from tests.helpers import FAST, sets
+from tests.helpers import FAST, SMALL_EVALUATION, sets
 
 SMALL = ["data.name=mnist_sample", "data.train_limit=2560", "train.verbose=0",
          "train.monitor_size=200", "model.encoder_filters=[16, 32, 64]",
@@ -113,14 +113,14 @@ def test_a_method_is_evaluated_and_drawn_like_the_info_autoencoder(baseline_run)
 
     _, run_dir = baseline_run
     # Every stage, the factor metrics included, at the smallest sizes that score each figure.
-    small = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]',
-             "evaluate.probe_train_size=1000", "evaluate.factor_train_size=500",
-             "evaluate.factor_test_size=300", "evaluate.swap_factor_sources=50"]
+    small = [*SMALL_EVALUATION, "evaluate.probe_train_size=1000",
+             "evaluate.factor_train_size=500", "evaluate.factor_test_size=300",
+             "evaluate.swap_factor_sources=50"]
     assert main(["evaluate", str(run_dir), *sets(small)]) == 0
-    metrics = read_json(run_dir / "metrics.json")["metrics"]
+    report = read_json(run_dir / "metrics.json")
+    metrics, factors = report["metrics"], report["factors"]
     for key in ("content_acc", "style_leak_mlp", "swap_acc", "recon_mse"):
         assert 0.0 <= metrics[key] <= 1.0, key
-    factors = read_json(run_dir / "metrics.json")["factors"]
     assert factors["n"]["test"] == 300 and 0.0 <= factors["mig"]["mig"] <= 1.0
     assert main(["swap", str(run_dir)]) == 0
     assert (run_dir / "figures" / "swap_grid.png").stat().st_size > 1000

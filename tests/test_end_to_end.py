@@ -18,7 +18,7 @@ from infoae.cli import main
 from infoae.data import load_mnist_sample
 from infoae.rundir import FORMAT_VERSION, file_digest
 
-from tests.helpers import FAST, QUICKSTART, ROOT, TWO_PROBES, sets as _sets
+from tests.helpers import QUICKSTART, ROOT, SMALL_EVALUATION, TWO_PROBES, sets as _sets
 
 
 def test_run_directory_is_self_describing(trained_run):
@@ -137,12 +137,6 @@ def test_python_api(trained_run):
         run.encode_style(images * 255)
 
 
-# Evaluation settings for a test that scores the shared run again and asserts what does not
-# depend on them: fewer swaps and one probe, no factor metrics.
-CHEAP_EVALUATION = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]',
-                    "evaluate.factor_metrics=false"]
-
-
 def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     out = tmp_path / "grid.png"
     assert main(["swap", str(trained_run), "--out", str(out), "--rows", "4"]) == 0
@@ -150,7 +144,8 @@ def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     before = json.loads((trained_run / "metrics.json").read_text())["metrics"]
     copy = tmp_path / "copy"  # Scored again with a smaller evaluation (saved with the copy).
     shutil.copytree(trained_run, copy)
-    assert main(["evaluate", str(copy), *_sets(CHEAP_EVALUATION)]) == 0
+    assert main(["evaluate", str(copy), *_sets(SMALL_EVALUATION),
+                 "--set", "evaluate.factor_metrics=false"]) == 0
     assert "style_leak_mlp" in capsys.readouterr().out
     after_report = json.loads((copy / "metrics.json").read_text())
     after = after_report["metrics"]
@@ -208,7 +203,7 @@ def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, c
         assert (run_dir / "config.toml").read_bytes() == config_before
         assert (run_dir / "metrics.json").read_bytes() == before
     assert main(["evaluate", str(run_dir), "--set", "evaluate.factor_test_size=300",
-                 *_sets(CHEAP_EVALUATION[:2])]) == 0
+                 *_sets(SMALL_EVALUATION)]) == 0
     rescored = json.loads((run_dir / "metrics.json").read_text())
     assert rescored["factors"]["n"]["test"] == 300 != metrics["factors"]["n"]["test"]
     assert rescored["metrics"]["content_acc"] == metrics["metrics"]["content_acc"]
