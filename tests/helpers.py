@@ -15,6 +15,9 @@ FAST = ["train.verbose=0", "train.epochs=8", "train.monitor_size=300",
         "model.encoder_dense=128", "evaluate.judge_epochs=3", "evaluate.swap_size=300",
         "evaluate.probe_train_size=3000", "evaluate.factor_train_size=2000",
         "evaluate.factor_test_size=1000", "evaluate.swap_factor_sources=100", TWO_PROBES]
+# The smallest content head, a quarter of the default's channels: for the tests that need a
+# model, not a good classifier (the default head is most of a tiny model's multiply-adds).
+TINY_HEAD = ["model.content_filters=[8, 16]", "model.content_dense=32"]
 # The smallest evaluation settings a test uses where it scores a run again and asserts what
 # does not depend on them: fewer swaps and one probe.
 SMALL_EVALUATION = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]']

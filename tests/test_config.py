@@ -108,6 +108,8 @@ def test_int_is_accepted_for_float_but_not_the_reverse():
     ("train.epochs=0", "train.epochs.*>= 1"),
     ("data.name=cifar", "data.name.*mnist, svhn, mnist_sample"),
     ("model.encoder_filters=[1, 2]", "three positive integers"),
+    ("model.content_filters=[8, 16, 32]", "model.content_filters.*two positive integers"),
+    ("model.content_dense=0", "model.content_dense.*>= 1"),
     ("loss.generator_label=maybe", "'true' or 'predicted'"),
     ("train.verbose=true", "train.verbose.*int"),
     ("train.precision=float16", "train.precision.*'float32' or 'mixed_bfloat16'"),

@@ -10,11 +10,12 @@ from infoae.config import load_config
 from infoae.data.pipeline import ArrayBatches
 from infoae.model.autoencoder import build_model
 from infoae.model.engine import Group, GroupedModel, make_schedule
+from tests.helpers import TINY_HEAD
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
 SMALL = ["model.encoder_filters=[8, 8, 16]", "model.generator_filters=[16, 8, 8]",
-         "model.encoder_dense=32", "model.adversary_hidden=32"]
+         "model.encoder_dense=32", "model.adversary_hidden=32", *TINY_HEAD]
 
 
 def _numpy(x):

@@ -92,6 +92,17 @@ def test_parameter_counts_mnist(configs_dir, config_file, widths):
     assert count_parameters(model) == encoder + content + adversary + generator
 
 
+def test_content_head_takes_its_widths_from_the_config():
+    """model.content_filters and model.content_dense shape the content head alone."""
+    config = load_config(overrides=["model.content_filters=[8, 16]", "model.content_dense=32"])
+    model = build_model(config, (28, 28, 1))
+    assert count_parameters(model.content_head) == _count(
+        ((3, 3, 1, 8), 8), ((3, 3, 8, 8), 8), ((3, 3, 8, 16), 16), ((3, 3, 16, 16), 16),
+        ((7 * 7 * 16, 32), 32), ((32, 10), 10))
+    default = build_model(load_config(), (28, 28, 1))
+    assert count_parameters(model.style_encoder) == count_parameters(default.style_encoder)
+
+
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])
 def test_shapes(shape):
     model = build_model(load_config(overrides=["model.style_dim=8"]), shape)
@@ -258,7 +269,8 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
     from infoae.data import load_mnist_sample, to_float
 
     small = ["model.encoder_filters=[8, 16, 32]", "model.generator_filters=[32, 16, 8]",
-             "model.encoder_dense=64", "model.adversary_hidden=64"]  # CPUs without bfloat16
+             "model.encoder_dense=64", "model.adversary_hidden=64",
+             "model.content_filters=[8, 16]", "model.content_dense=64"]  # CPUs without bfloat16
     # units emulate it, slowly: the smallest widths that still learn in 40 steps.
     config = load_config(overrides=["train.precision=mixed_bfloat16", "train.learning_rate=0.003",
                                     *small])

@@ -10,7 +10,7 @@ from infoae.cli import main
 from infoae.config import DataConfig
 from infoae.data import DataError, load_data
 
-from tests.helpers import sets
+from tests.helpers import TINY_HEAD, sets
 
 
 def _bars(count: int, classes: int, size: int, seed: int):
@@ -44,7 +44,7 @@ def test_26_classes_of_64x64_images_train_evaluate_and_swap(tmp_path):
                  "train.monitor_size=52", "model.encoder_filters=[8, 16, 16]",
                  "model.generator_filters=[16, 16, 8]", "model.encoder_dense=32",
                  "evaluate.judge_epochs=1", "evaluate.probe_train_size=300",
-                 "evaluate.swap_size=26"]
+                 "evaluate.swap_size=26", *TINY_HEAD]
     assert main(["train", "--run-dir", str(run_dir), *sets(overrides)]) == 0
     info = json.loads((run_dir / "run.json").read_text())
     assert info["num_classes"] == 26 and info["image_shape"] == [64, 64, 1]

@@ -7,7 +7,7 @@ import pytest
 
 from infoae.cli import main
 
-from tests.helpers import ROOT, sets
+from tests.helpers import ROOT, TINY_HEAD, sets
 
 README = (ROOT / "README.md").read_text()
 
@@ -41,7 +41,7 @@ def test_the_main_command_trains_evaluates_and_reports(tmp_path, monkeypatch, ca
              "model.generator_filters=[16, 16, 8]", "model.encoder_dense=32",
              "evaluate.judge_epochs=1", "evaluate.swap_size=100", "evaluate.probe_train_size=500",
              "evaluate.factor_train_size=300", "evaluate.factor_test_size=500",
-             "evaluate.swap_factor_sources=50", "train.monitor_size=100"]
+             "evaluate.swap_factor_sources=50", "train.monitor_size=100", *TINY_HEAD]
     monkeypatch.chdir(ROOT)
     assert main(argv + sets(small)) == 0
     printed = capsys.readouterr()  # The console fits a 100-column terminal (with the

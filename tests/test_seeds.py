@@ -8,7 +8,7 @@ from infoae.cli import main
 from infoae.config import load_config, save_config
 from infoae.evaluation.compare import compare_table, seed_groups
 
-from tests.helpers import QUICKSTART, TWO_PROBES, sets
+from tests.helpers import QUICKSTART, TWO_PROBES, TINY_HEAD, sets
 
 
 def _fake_run(directory, seed, leak, overrides=()):
@@ -41,7 +41,7 @@ def test_runs_that_differ_only_in_seed_become_one_mean_sd_row(tmp_path):
 TINY = ["train.verbose=0", "train.epochs=1", "data.train_limit=512", "train.monitor_size=0",
         "model.encoder_filters=[8, 8, 16]", "model.generator_filters=[16, 8, 8]",
         "model.encoder_dense=32", "evaluate.judge_epochs=1", "evaluate.swap_size=50",
-        "evaluate.probe_train_size=400", "evaluate.factor_metrics=false", TWO_PROBES]
+        "evaluate.probe_train_size=400", "evaluate.factor_metrics=false", TWO_PROBES, *TINY_HEAD]
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ import pytest
 
 import infoae
 from infoae.cli import main
-from tests.helpers import QUICKSTART, sets
+from tests.helpers import QUICKSTART, TINY_HEAD, sets
 
 TINY_JOB = ["train.verbose=0", "train.epochs=1", "train.monitor_size=50",
             "data.train_limit=512", "data.validation_size=100", "train.batch_size=64",
@@ -18,7 +18,7 @@ TINY_JOB = ["train.verbose=0", "train.epochs=1", "train.monitor_size=50",
             "model.encoder_dense=16", "model.adversary_hidden=16", "model.class_map=none",
             "evaluate.judge_epochs=1", "evaluate.swap_size=20", "evaluate.probe_train_size=200",
             "evaluate.factor_train_size=200", "evaluate.factor_test_size=100",
-            "evaluate.swap_factor_sources=10", 'evaluate.leak_probes=["boost"]']
+            "evaluate.swap_factor_sources=10", 'evaluate.leak_probes=["boost"]', *TINY_HEAD]
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,12 @@ from infoae.model.autoencoder import build_model
 from infoae.model.class_map import ClassMap
 from infoae.model.memo import Memo, fingerprint
 from infoae.model.trained import Run
+from tests.helpers import TINY_HEAD
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
 SMALL = ["model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 8, 8]",
-         "model.encoder_dense=32", "model.style_dim=6"]
+         "model.encoder_dense=32", "model.style_dim=6", *TINY_HEAD]
 
 
 def _counted(network, counts, name):

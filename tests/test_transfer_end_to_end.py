@@ -14,7 +14,7 @@ from infoae.cli import main
 from tests.helpers import FAST, QUICKSTART, ROOT, sets
 
 PERCEPTUAL = FAST + ["train.epochs=6", "loss.perceptual_content=0.5",
-                     "loss.perceptual_style=0.05", "loss.swap_style=0.05", "perceptual.epochs=1",
+                     "loss.perceptual_style=0.05", "loss.swap_style=0.05", "perceptual.epochs=3",
                      "evaluate.factor_metrics=false"]
 
 

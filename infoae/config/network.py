@@ -38,6 +38,10 @@ class ModelConfig:
     generator_upsample: str = "transpose"
     # Hidden width of the adversary (two dense layers: hidden, then the 10 classes).
     adversary_hidden: int = 256
+    # Channels of the content head's two convolution pairs (3x3, then 3x3 stride 2 in each).
+    content_filters: list[int] = field(default_factory=lambda: [32, 64])
+    # Width of the content head's dense layer before its class logits.
+    content_dense: int = 256
     # Dropout before the content head's output layer.
     content_dropout: float = 0.3
     # In training, the content head sees each real image shifted by a random whole number of
@@ -82,6 +86,10 @@ class ModelConfig:
             check(f"model.{key}", len(value) == 3 and all(v >= 1 for v in value),
                    "a list of three positive integers")
         check("model.encoder_dense", self.encoder_dense >= 1, "an integer >= 1")
+        check("model.content_filters",
+              len(self.content_filters) == 2 and all(v >= 1 for v in self.content_filters),
+              "a list of two positive integers")
+        check("model.content_dense", self.content_dense >= 1, "an integer >= 1")
         check("model.generator_kernel", self.generator_kernel in (2, 3, 4, 5), "2, 3, 4 or 5")
         check("model.generator_upsample", self.generator_upsample in ("transpose", "resize"),
                "'transpose' or 'resize'")

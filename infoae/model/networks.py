@@ -55,11 +55,11 @@ def build_content_head(image_shape, num_classes: int, config: Config) -> keras.M
     """Image -> class logits; a classifier of its own, never trained on generated images."""
     images = keras.Input(image_shape, name="images")
     x = images
-    for filters in (32, 64):
+    for filters in config.model.content_filters:
         x = layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
         x = layers.Conv2D(filters, 3, strides=2, padding="same", activation="relu")(x)
     x = layers.Flatten()(x)
-    x = layers.Dense(256, activation="relu")(x)
+    x = layers.Dense(config.model.content_dense, activation="relu")(x)
     x = layers.Dropout(config.model.content_dropout)(x)
     logits = layers.Dense(num_classes, name="content_logits", dtype="float32")(x)
     return keras.Model(images, logits, name="content_head")
