@@ -347,9 +347,11 @@ def test_syndigits_run_learns_its_style_factors(tmp_path):
                  "model.encoder_dense=128", "evaluate.judge_epochs=1",
                  "evaluate.probe_train_size=2000", "evaluate.swap_size=100",
                  "evaluate.factor_train_size=2000", "evaluate.swap_factor_sources=100",
-                 # The config's light perceptual loss (0.01) on a loss network of one epoch
-                 # on 2,000 images: its two epochs on all 3,500 took a quarter of the test.
-                 "perceptual.epochs=1", "perceptual.train_size=2000", TWO_PROBES]
+                 # Without the config's light perceptual loss (0.01): the loss network (25 s)
+                 # and its passes (6 s an epoch) were about a quarter of the test, and every
+                 # asserted figure held within 0.02 without them (tests/test_model.py trains
+                 # those losses on colour images).
+                 "loss.perceptual_content=0", TWO_PROBES]
     assert main(["train", "--config", str(ROOT / "configs" / "syndigits.toml"), "--run-dir",
                  str(run_dir), *_sets(overrides)]) == 0
     report = json.loads((run_dir / "metrics.json").read_text())

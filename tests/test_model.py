@@ -10,6 +10,7 @@ from infoae.model.autoencoder import build_model, count_parameters
 from infoae.model.adversary import GradientReversal, dann_lambda, reset_adversary
 from infoae.model.layers import random_shift
 from infoae.model.losses import class_mmd
+from tests.helpers import TINY_HEAD
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
@@ -113,6 +114,30 @@ def test_shapes(shape):
     generated = _numpy(model.generate(codes, np.array([0, 5, 9])))
     assert generated.shape == (3,) + shape
     assert generated.min() >= 0.0 and generated.max() <= 1.0
+
+
+@pytest.mark.slow
+def test_perceptual_losses_train_on_colour_images():
+    """The feature and Gram losses of the reconstruction and of the swaps on 32x32 colour
+    images (SynDigits' shape; the loss network centres each image's colours): on, finite, and
+    a step moves the generator. (The SynDigits end-to-end test trains without them.)"""
+    from infoae.model.perceptual import build_loss_network
+
+    config = load_config(overrides=["model.style_dim=8", "loss.perceptual_content=0.01",
+                                    "loss.perceptual_style=0.01", "loss.swap_style=0.01",
+                                    "model.encoder_filters=[8, 8, 16]", "model.encoder_dense=32",
+                                    "model.generator_filters=[16, 8, 8]", *TINY_HEAD])
+    network = build_loss_network((32, 32, 3))
+    assert "centre_colours" in [layer.name for layer in network.layers]
+    model = build_model(config, (32, 32, 3), loss_network=network)
+    images = np.random.default_rng(0).random((16, 32, 32, 3)).astype("float32")
+    labels = np.arange(16) % 10
+    before = [_numpy(w).copy() for w in model.generator.trainable_weights]
+    logs = model.train_on_batch(images, labels, return_dict=True)
+    for name in ("perceptual_content", "perceptual_style", "swap_style"):
+        assert np.isfinite(logs[name]) and logs[name] > 0, name
+    after = model.generator.trainable_weights
+    assert any(not np.allclose(b, _numpy(a)) for b, a in zip(before, after))
 
 
 def test_paper_encoder_without_label_or_variance():
