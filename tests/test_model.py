@@ -296,7 +296,8 @@ def test_mixed_bfloat16_computes_in_bfloat16_and_learns():
     small = ["model.encoder_filters=[8, 16, 32]", "model.generator_filters=[32, 16, 8]",
              "model.encoder_dense=64", "model.adversary_hidden=64",
              "model.content_filters=[8, 16]", "model.content_dense=64"]  # CPUs without bfloat16
-    # units emulate it, slowly: the smallest widths that still learn in 40 steps.
+    # units emulate it, slowly: the smallest widths that still learn in 40 steps (the head at
+    # TINY_HEAD's 32 units reached content accuracy 0.797, at 64 units 0.867).
     config = load_config(overrides=["train.precision=mixed_bfloat16", "train.learning_rate=0.003",
                                     *small])
     model = build_model(config, (28, 28, 1), steps_per_epoch=40)
