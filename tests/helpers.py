@@ -18,6 +18,10 @@ FAST = ["train.verbose=0", "train.epochs=8", "train.monitor_size=300",
 # The smallest content head, a quarter of the default's channels: for the tests that need a
 # model, not a good classifier (the default head is most of a tiny model's multiply-adds).
 TINY_HEAD = ["model.content_filters=[8, 16]", "model.content_dense=32"]
+# Every network at about the smallest width: for one-step tests of what a step updates, where
+# the default widths were most of a JAX test's compilation and steps.
+TINY_NETS = ["model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
+             "model.encoder_dense=32", "model.adversary_hidden=32", *TINY_HEAD]
 # The smallest evaluation settings a test uses where it scores a run again and asserts what
 # does not depend on them: fewer swaps and one probe.
 SMALL_EVALUATION = ["evaluate.swap_size=50", 'evaluate.leak_probes=["boost"]']

@@ -10,7 +10,7 @@ from infoae.model.autoencoder import build_model, count_parameters
 from infoae.model.adversary import GradientReversal, dann_lambda, reset_adversary
 from infoae.model.layers import random_shift
 from infoae.model.losses import class_mmd
-from tests.helpers import TINY_HEAD
+from tests.helpers import TINY_HEAD, TINY_NETS
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
@@ -160,7 +160,7 @@ def test_class_mmd_detects_class_dependence():
 
 def test_info_term_trains_generator_but_never_the_content_head():
     overrides = ["loss.reconstruction=0", "loss.content=0", "loss.adversary=0", "loss.kl=0",
-                 "loss.independence=0", "loss.info=1", "adversary.extra_steps=0"]
+                 "loss.independence=0", "loss.info=1", "adversary.extra_steps=0", *TINY_NETS]
     model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
     images = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
     labels = np.arange(16) % 10
@@ -195,7 +195,7 @@ def test_swap_cycle_trains_encoder_and_generator_to_keep_the_swapped_style():
     for weight in (0, 3):
         keras.utils.set_random_seed(0)
         overrides = ["loss.content=0", "loss.adversary=0", "loss.independence=0", "loss.info=0",
-                     f"loss.swap_cycle={weight}", "adversary.extra_steps=0"]
+                     f"loss.swap_cycle={weight}", "adversary.extra_steps=0", *TINY_NETS]
         model = build_model(load_config(overrides=overrides), (28, 28, 1), steps_per_epoch=10)
         content_before = [_numpy(w).copy() for w in model.content_head.trainable_weights]
         for _ in range(25):
@@ -208,8 +208,8 @@ def test_swap_cycle_trains_encoder_and_generator_to_keep_the_swapped_style():
 
 
 def test_train_step_updates_adversary_and_ramps_lambda():
-    model = build_model(load_config(overrides=["adversary.extra_steps=3"]), (28, 28, 1),
-                        steps_per_epoch=10)
+    model = build_model(load_config(overrides=["adversary.extra_steps=3", *TINY_NETS]),
+                        (28, 28, 1), steps_per_epoch=10)
     images = np.random.default_rng(0).random((16, 28, 28, 1)).astype("float32")
     labels = np.arange(16) % 10
     lambdas = [model.train_on_batch(images, labels, return_dict=True)["reversal_lambda"]
@@ -225,8 +225,8 @@ def test_adversary_reset_draws_fresh_weights_and_restarts_its_optimizer_inside_f
     rate stays); on JAX the reset must reach the state the compiled step carries."""
     from infoae.training.callbacks import AdversaryReset
 
-    model = build_model(load_config(overrides=["adversary.extra_steps=1", "model.style_dim=4"]),
-                        (28, 28, 1), steps_per_epoch=2)
+    model = build_model(load_config(overrides=["adversary.extra_steps=1", "model.style_dim=4",
+                                               *TINY_NETS]), (28, 28, 1), steps_per_epoch=2)
     images = np.random.default_rng(0).random((32, 28, 28, 1)).astype("float32")
     labels = np.arange(32) % 10
     model.fit(images, labels, batch_size=16, epochs=3, verbose=0,
