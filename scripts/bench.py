@@ -37,13 +37,20 @@ ROOT = Path(__file__).resolve().parents[1]
 import numpy as np  # noqa: E402
 
 
+def _wait(result) -> np.ndarray:
+    """The result on the host, once computed (JAX dispatches asynchronously). A TensorFlow
+    bfloat16 scalar refuses np.asarray under NumPy 2.4 ("object __array__ method not producing
+    an array"); its .numpy() gives the ml_dtypes bfloat16 value."""
+    return result.numpy() if hasattr(result, "numpy") else np.asarray(result)
+
+
 def _best_seconds(function, *args, tries: int = 3) -> float:
     """Fastest of `tries` timed calls, after one untimed call that traces and warms up."""
-    np.asarray(function(*args))
+    _wait(function(*args))
     best = float("inf")
     for _ in range(tries):
         start = time.perf_counter()
-        np.asarray(function(*args))  # Waits for the result (JAX dispatches asynchronously).
+        _wait(function(*args))
         best = min(best, time.perf_counter() - start)
     return best
 
