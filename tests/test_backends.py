@@ -14,7 +14,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.helpers import QUICKSTART, ROOT, TINY_HEAD, sets
+from tests.helpers import QUICKSTART, ROOT, TINY_NETS, sets
 
 pytestmark = [pytest.mark.skipif(importlib.util.find_spec("jax") is None,
                                  reason="JAX is not installed (pip install -e '.[jax]')"),
@@ -23,9 +23,7 @@ pytestmark = [pytest.mark.skipif(importlib.util.find_spec("jax") is None,
 NO_TENSORFLOW = ROOT / "tests" / "scripts" / "no_tensorflow"
 # A tiny model on 2,048 sample digits, 2 epochs of 32 steps.
 TINY = ["train.verbose=0", "train.epochs=2", "train.monitor_size=0", "data.train_limit=2048",
-         "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
-         "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64",
-         "model.class_map=none", *TINY_HEAD]
+         "train.batch_size=64", "model.class_map=none", *TINY_NETS]
 
 
 def _python(backend: str, *args, block_tensorflow: bool = False) -> str:

@@ -24,16 +24,15 @@ import infoae
 from infoae.cli import main
 from infoae.errors import InfoaeError
 
-from tests.helpers import QUICKSTART, TINY_HEAD, sets
+from tests.helpers import QUICKSTART, TINY_NETS, sets
 
 pytestmark = pytest.mark.slow
 
 TINY = ["train.verbose=0", "train.epochs=3", "train.monitor_size=0", "data.train_limit=1024",
-        "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
-        "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64",
+        "train.batch_size=64", *TINY_NETS,
         "model.class_map=moments", "model.prune_nats=0", "evaluate.judge_epochs=1",
         "evaluate.swap_size=20", "evaluate.probe_train_size=300",
-        "evaluate.factor_metrics=false", 'evaluate.leak_probes=["mlp"]', *TINY_HEAD]
+        "evaluate.factor_metrics=false", 'evaluate.leak_probes=["mlp"]']
 # Files the run's inference never reads that report reads, and that evaluate rewrites: damaged,
 # those verbs run in full. The files train --resume reads: damaged, it runs.
 REPORT_READS, EVALUATE_WRITES = ("metrics.json", "logs/training.csv"), ("metrics.json",)

@@ -18,7 +18,7 @@ from infoae.cli import main
 from infoae.data import load_mnist_sample
 from infoae.rundir import FORMAT_VERSION, file_digest
 
-from tests.helpers import QUICKSTART, ROOT, SMALL_EVALUATION, TINY_HEAD, TWO_PROBES, sets as _sets
+from tests.helpers import QUICKSTART, ROOT, SMALL_EVALUATION, TINY_NETS, TWO_PROBES, sets as _sets
 
 
 def test_run_directory_is_self_describing(trained_run):
@@ -246,8 +246,7 @@ def test_bad_config_is_one_line(capsys):
 
 
 TINY = ["train.verbose=0", "train.epochs=3", "train.monitor_size=0", "data.train_limit=1024",
-        "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
-        "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64", *TINY_HEAD]
+        "train.batch_size=64", *TINY_NETS]
 
 
 @pytest.mark.slow

@@ -18,14 +18,13 @@ import infoae
 from infoae.cli import main
 from infoae.rundir import LOCK_OWNER_FILE, file_digest
 
-from tests.helpers import QUICKSTART, ROOT, TINY_HEAD, sets
+from tests.helpers import QUICKSTART, ROOT, TINY_NETS, sets
 
 pytestmark = pytest.mark.backends  # Also run on JAX by the README's test command.
 
 # A tiny model on 1,024 sample images: three epochs in a few seconds.
 TINY = ["train.verbose=0", "train.epochs=3", "train.monitor_size=0", "data.train_limit=1024",
-        "model.encoder_filters=[8, 16, 16]", "model.generator_filters=[16, 16, 8]",
-        "model.encoder_dense=32", "model.adversary_hidden=32", "train.batch_size=64", *TINY_HEAD]
+        "train.batch_size=64", *TINY_NETS]
 
 
 @pytest.fixture(scope="module")
