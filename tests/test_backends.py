@@ -67,9 +67,9 @@ def test_the_backends_learn_alike_from_the_same_seed(tmp_path):
     """The same weights to start from and the same batches (tests/scripts/backend_learning.py:
     a small model, 3 epochs of the sample): the backends still draw their own random numbers
     (the code's noise, shifts, dropout, swap labels), so they agree as two runs do, not bit
-    for bit. Measured (2-core CPU, docs/backends.md): content accuracy 0.959 / 0.957;
-    reconstruction, content and adversary CE, KL within 4%, independence 8%, and the small
-    info term (0.026 / 0.022) 15%. The 8 epochs this test once trained took 2.6 times as long."""
+    for bit. Measured (2-core AVX-512 CPU, docs/backends.md): content accuracy 0.955 / 0.957;
+    reconstruction, content and adversary CE, KL within 4%, independence 6%, and the small
+    info term (0.027 / 0.021) 21%. The 8 epochs this test once trained took 2.6 times as long."""
     init = tmp_path / "init.weights.h5"
     results = {}
     for backend in ("tensorflow", "jax"):  # TensorFlow writes the shared initial weights.

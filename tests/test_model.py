@@ -36,6 +36,21 @@ def _numpy(tensor):
     return ops.convert_to_numpy(tensor)
 
 
+def _kernel_gradient_of(layer, x, upstream):
+    """d sum(layer(x) * upstream) / d layer.kernel, on the Keras backend in use."""
+    if keras.backend.backend() == "jax":
+        import jax
+
+        bias = layer.bias.value
+        return _numpy(jax.grad(lambda k: ops.sum(
+            layer.stateless_call([k, bias], [], x)[0] * upstream))(layer.kernel.value))
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        total = ops.sum(layer(x) * upstream)
+    return _numpy(tape.gradient(total, layer.kernel.value))
+
+
 @pytest.mark.parametrize("strength", [0.5, 1.0, 2.0])
 def test_gradient_reversal_is_identity_forward_and_flips_gradient(strength):
     layer = GradientReversal(strength)
@@ -272,6 +287,41 @@ def test_pruning_drops_dimensions_that_carry_nothing():
     full = _numpy(model.encode_style(images, labels, pruned=False))
     assert np.all(pruned[:, 3:] == 0.0)
     np.testing.assert_array_equal(pruned[:, :3], full[:, :3])
+
+
+@pytest.mark.parametrize("kernel_size, size", [(4, 7), (4, 4), (3, 5), (5, 4), (2, 6)])
+def test_transposed_convolution_is_keras_own_with_the_same_kernel_gradient(kernel_size, size):
+    """The generator's Conv2DTranspose: Keras' layer (its name in weight files, its outputs);
+    on JAX on a CPU its kernel gradient is the per-tap sum of infoae.model.conv_transpose,
+    which must equal the backend's own gradient of Keras' layer to float32 rounding. The sum
+    itself (pure JAX) is checked against the backend in use too, TensorFlow's included."""
+    from infoae.model.conv_transpose import Conv2DTranspose, _kernel_gradient
+
+    rng = np.random.default_rng(kernel_size * 10 + size)
+    x = rng.normal(size=(3, size, size, 5)).astype("float32")
+    ours = Conv2DTranspose(6, kernel_size, strides=2, padding="same")
+    theirs = keras.layers.Conv2DTranspose(6, kernel_size, strides=2, padding="same")
+    ours.build(x.shape), theirs.build(x.shape)
+    kernel = rng.normal(size=ours.kernel.shape).astype("float32")
+    for layer in (ours, theirs):
+        layer.kernel.assign(kernel), layer.bias.assign(np.arange(6, dtype="float32"))
+    assert ours.name.startswith("conv2d_transpose") and len(ours.weights) == 2
+    upstream = rng.normal(size=(3, 2 * size, 2 * size, 6)).astype("float32")
+    outputs = {name: _numpy(layer(x)) for name, layer in (("ours", ours), ("theirs", theirs))}
+    gradients = {name: _kernel_gradient_of(layer, x, upstream)
+                 for name, layer in (("ours", ours), ("theirs", theirs))}
+    np.testing.assert_array_equal(outputs["ours"], outputs["theirs"])
+    input_gradients = [_value_and_gradient(lambda v, layer=layer: layer(v) * upstream, x)[1]
+                       for layer in (ours, theirs)]
+    np.testing.assert_array_equal(*input_gradients)
+    scale = np.abs(gradients["theirs"]).max()
+    np.testing.assert_allclose(gradients["ours"], gradients["theirs"], atol=1e-5 * scale)
+    tap_sum = np.asarray(_kernel_gradient(x, kernel, (2, 2), upstream))
+    np.testing.assert_allclose(tap_sum, gradients["theirs"], atol=1e-5 * scale)
+    if keras.backend.backend() == "jax":
+        import jax
+
+        assert ours._tap_gradient() == (jax.default_backend() == "cpu")
 
 
 @pytest.mark.parametrize("shape", [(28, 28, 1), (32, 32, 3)])

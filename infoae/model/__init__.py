@@ -5,6 +5,8 @@
 - ``adversary``: the adversary's network, loss and schedule;
 - ``layers``: random shifts;
 - ``networks``: style encoder, content head, generator;
+- ``conv_transpose``: the generator's transposed convolution (a faster kernel gradient on
+  JAX on a CPU);
 - ``losses``: the table of loss terms and weights, and every loss function;
 - ``autoencoder``: ``InfoAutoencoder`` and ``build_model``;
 - ``class_map``: ``ClassMap``, the class map of the style code;

@@ -25,6 +25,7 @@ import keras
 from keras import layers
 
 from infoae.config import Config
+from infoae.model.conv_transpose import Conv2DTranspose
 
 # The generator doubles its map three times.
 UPSAMPLING = 8
@@ -83,8 +84,8 @@ def build_generator(image_shape, num_classes: int, config: Config) -> keras.Mode
             x = layers.UpSampling2D(2, interpolation="nearest")(x)
             x = layers.Conv2D(filters, m.generator_kernel, padding="same", use_bias=False)(x)
         else:
-            x = layers.Conv2DTranspose(filters, m.generator_kernel, strides=2, padding="same",
-                                       use_bias=False)(x)
+            x = Conv2DTranspose(filters, m.generator_kernel, strides=2, padding="same",
+                                use_bias=False)(x)
         x = layers.ReLU()(layers.BatchNormalization()(x))
     x = layers.Conv2D(channels, 3, padding="same", activation="sigmoid", dtype="float32")(x)
     full_h, full_w = start_h * UPSAMPLING, start_w * UPSAMPLING
