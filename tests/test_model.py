@@ -289,7 +289,7 @@ def test_pruning_drops_dimensions_that_carry_nothing():
     np.testing.assert_array_equal(pruned[:, :3], full[:, :3])
 
 
-@pytest.mark.parametrize("kernel_size, size", [(4, 7), (4, 4), (3, 5), (5, 4), (2, 6)])
+@pytest.mark.parametrize("kernel_size, size", [(4, 7), (3, 5), (5, 4)])
 def test_transposed_convolution_is_keras_own_with_the_same_kernel_gradient(kernel_size, size):
     """The generator's Conv2DTranspose: Keras' layer (its name in weight files, its outputs);
     on JAX on a CPU its kernel gradient is the per-tap sum of infoae.model.conv_transpose,
