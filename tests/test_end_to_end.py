@@ -144,7 +144,7 @@ def test_swap_and_evaluate_verbs(trained_run, tmp_path, capsys):
     before = json.loads((trained_run / "metrics.json").read_text())["metrics"]
     copy = tmp_path / "copy"  # Scored again with a smaller evaluation (saved with the copy).
     shutil.copytree(trained_run, copy)
-    assert main(["evaluate", str(copy), *_sets(SMALL_EVALUATION),
+    assert main(["evaluate", str(copy), "--no-report", *_sets(SMALL_EVALUATION),
                  "--set", "evaluate.factor_metrics=false"]) == 0
     assert "style_leak_mlp" in capsys.readouterr().out
     after_report = json.loads((copy / "metrics.json").read_text())
@@ -202,8 +202,8 @@ def test_evaluation_refuses_weights_it_cannot_vouch_for(trained_run, tmp_path, c
         assert says in err and len(err.strip().splitlines()) == 1
         assert (run_dir / "config.toml").read_bytes() == config_before
         assert (run_dir / "metrics.json").read_bytes() == before
-    assert main(["evaluate", str(run_dir), "--set", "evaluate.factor_test_size=300",
-                 *_sets(SMALL_EVALUATION)]) == 0
+    assert main(["evaluate", str(run_dir), "--no-report", "--set",
+                 "evaluate.factor_test_size=300", *_sets(SMALL_EVALUATION)]) == 0
     rescored = json.loads((run_dir / "metrics.json").read_text())
     assert rescored["factors"]["n"]["test"] == 300 != metrics["factors"]["n"]["test"]
     assert rescored["metrics"]["content_acc"] == metrics["metrics"]["content_acc"]

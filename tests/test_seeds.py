@@ -84,5 +84,6 @@ def test_seeds_verb_puts_several_methods_in_one_table(tmp_path, capsys):
     table = capsys.readouterr().out
     for name in ("m-quickstart-seed0", "m-cycle-seed0"):
         assert (tmp_path / name / "metrics.json").is_file()
+        assert (tmp_path / name / "report.html").is_file()  # A method's report, too.
         assert f"| {name} |" in table
     assert "model.kind" in table  # The settings that differ are listed under the table.

@@ -72,6 +72,17 @@ def test_the_verbs_on_a_tiny_run(tiny_job, tmp_path, capsys):
     assert not (tiny_job / "class_map.npz").exists()
 
 
+def test_evaluate_without_the_report_leaves_it_as_it_was(tiny_job, capsys):
+    page, metrics = tiny_job / "report.html", tiny_job / "metrics.json"
+    report_before, metrics_before = page.read_bytes(), metrics.read_bytes()
+    assert main(["evaluate", str(tiny_job), "--no-report"]) == 0
+    assert "report.html" not in capsys.readouterr().out
+    assert page.read_bytes() == report_before
+    assert metrics.read_bytes() != metrics_before  # Scored again (its times differ).
+    assert json.loads(metrics.read_text())["metrics"]["content_acc"] == json.loads(
+        metrics_before)["metrics"]["content_acc"]
+
+
 def test_the_validation_split_is_scored_apart_from_the_test_split(tiny_job, capsys):
     """evaluate --split validation scores the held-out part of the training images, writes
     metrics.validation.json and leaves metrics.json (the test split's) as it was."""

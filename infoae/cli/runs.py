@@ -31,6 +31,9 @@ def add_parsers(verbs) -> None:
     evaluate.add_argument("--set", dest="overrides", action="append", default=[],
                           metavar="evaluate.KEY=VALUE", help="score with other evaluation "
                           "settings; they replace the run's in RUN_DIR/config.toml")
+    evaluate.add_argument("--no-report", action="store_true", help="metrics only, without "
+                          "RUN_DIR/report.html (its traversals and t-SNE embeddings); `infoae "
+                          "report RUN_DIR` writes it later")
 
 
     class_map = verbs.add_parser("class-map", aliases=["normalise"],
@@ -85,7 +88,7 @@ def _evaluate(args) -> None:
         if overrides and split == "test":  # The settings that metrics.json was scored with.
             save_config(config, Path(args.run_dir) / CONFIG_FILE)
         page = None
-        if not args.checkpoint and split == "test":
+        if not args.checkpoint and split == "test" and not args.no_report:
             page = write_run_report(run, data, say=True)
     print(format_metrics(report))
     print(f"Written to {Path(args.run_dir) / metrics_file(split)}")
