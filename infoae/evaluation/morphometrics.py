@@ -34,8 +34,7 @@ MASS_DROPPED = 0.02
 
 def measure_one(image: np.ndarray) -> np.ndarray:
     """The six measurements of one grey image (H, W) or (H, W, 1) with ink high, in [0, 1]."""
-    image = np.asarray(image, np.float32).reshape(image.shape[0], image.shape[1])
-    return _measure_upsampled(upsample(image[None])[0])
+    return _measure_chunk(np.asarray(image)[None])[0]
 
 
 def upsample(images: np.ndarray) -> np.ndarray:
